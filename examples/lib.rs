@@ -1,0 +1,1 @@
+//! Runnable programs that show crdtype at work: see the `[[example]]` entries of this crate.

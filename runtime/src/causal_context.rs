@@ -1,0 +1,427 @@
+//! Causal contexts: the set of dots a replica (or a delta) has seen.
+
+use core::fmt;
+use core::ops::RangeInclusive;
+
+use smallvec::SmallVec;
+
+use crate::{Dot, ReplicaId};
+
+/// A set of dots: a version vector plus a cloud of dots seen out of order.
+///
+/// Stored as runs of consecutive sequence numbers per replica. A replica's run that starts
+/// at 1 is its version-vector entry (dots `1..=n` all seen); every other run is part of the
+/// dot cloud. The runs are kept canonical after every operation (sorted, disjoint, never
+/// adjacent: a dot that closes a gap merges its neighbours at once, which is compaction),
+/// so two contexts are equal exactly when they represent the same set.
+///
+/// Design decision: runs rather than single cloud dots, in one sorted array rather than
+/// maps. A document is written by a handful of replicas, so a binary search over a
+/// contiguous array beats hashing or a tree. The context of a delta holds the dots a change
+/// replaced and the ones it issued, which are consecutive for a batch of edits by one
+/// replica: as runs that is one or two entries, held inline without a heap allocation,
+/// however many fields the batch wrote. Costs: `contains` and `insert` are O(log n) for n
+/// runs; inserting a dot that opens a new run is O(n).
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
+pub struct CausalContext {
+    /// Sorted by `(replica, first)`; within a replica, disjoint and not adjacent.
+    runs: SmallVec<[Run; 2]>,
+}
+
+/// Dots `first..=last` of `replica`, with `1 <= first <= last`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+struct Run {
+    replica: ReplicaId,
+    first: u64,
+    last: u64,
+}
+
+impl Run {
+    fn single(dot: Dot) -> Self {
+        Self {
+            replica: dot.replica(),
+            first: dot.seq(),
+            last: dot.seq(),
+        }
+    }
+
+    fn key(&self) -> (ReplicaId, u64) {
+        (self.replica, self.first)
+    }
+}
+
+impl CausalContext {
+    /// The empty context.
+    pub const fn new() -> Self {
+        Self {
+            runs: SmallVec::new_const(),
+        }
+    }
+
+    /// True when the context holds no dot.
+    pub fn is_empty(&self) -> bool {
+        self.runs.is_empty()
+    }
+
+    /// Whether `dot` is in the set. O(log n). Sequence number 0 is the empty prefix, which
+    /// every context contains: such a dot is never issued, and a store entry carrying one is
+    /// dropped by the next join.
+    #[inline]
+    pub fn contains(&self, dot: Dot) -> bool {
+        if dot.seq() == 0 {
+            return true;
+        }
+        let after = self.runs_starting_at_or_before(dot);
+        after > 0 && {
+            let run = self.runs[after - 1];
+            run.replica == dot.replica() && dot.seq() <= run.last
+        }
+    }
+
+    /// Adds `dot` to the set, merging it into the runs it touches. O(log n), plus O(n) when
+    /// it starts a new run in the middle.
+    pub fn insert(&mut self, dot: Dot) {
+        if dot.seq() == 0 {
+            return;
+        }
+        // Fast path: the dot falls in or after the last run, as issued dots do.
+        if let Some(last) = self.runs.last_mut()
+            && last.key() <= (dot.replica(), dot.seq())
+        {
+            if last.replica == dot.replica() && dot.seq() <= last.last + 1 {
+                last.last = last.last.max(dot.seq());
+            } else {
+                self.runs.push(Run::single(dot));
+            }
+            return;
+        }
+        let at = self.runs_starting_at_or_before(dot);
+        let joins_next = self
+            .runs
+            .get(at)
+            .is_some_and(|next| next.replica == dot.replica() && next.first == dot.seq() + 1);
+        if let Some(index) = at.checked_sub(1) {
+            let previous = self.runs[index];
+            if previous.replica == dot.replica() && dot.seq() <= previous.last + 1 {
+                if dot.seq() == previous.last + 1 {
+                    self.runs[index].last = if joins_next {
+                        self.runs.remove(at).last
+                    } else {
+                        dot.seq()
+                    };
+                }
+                return;
+            }
+        }
+        if joins_next {
+            self.runs[at].first = dot.seq();
+        } else {
+            self.runs.insert(at, Run::single(dot));
+        }
+    }
+
+    /// The next dot `replica` should issue: one past the greatest of its dots in the set.
+    /// O(log n).
+    #[inline]
+    pub fn next_dot(&self, replica: ReplicaId) -> Dot {
+        Dot::new(replica, self.max_seq(replica) + 1)
+    }
+
+    /// Issues the next dot of `replica` and adds it to the set: [`next_dot`](Self::next_dot)
+    /// then [`insert`](Self::insert) in one look-up. O(log n).
+    #[inline]
+    pub fn issue_dot(&mut self, replica: ReplicaId) -> Dot {
+        let after = self.runs_of_replica_end(replica);
+        match after.checked_sub(1).map(|index| &mut self.runs[index]) {
+            Some(run) if run.replica == replica => {
+                run.last += 1;
+                Dot::new(replica, run.last)
+            }
+            _ => {
+                let dot = Dot::new(replica, 1);
+                self.runs.insert(after, Run::single(dot));
+                dot
+            }
+        }
+    }
+
+    /// The greatest sequence number of `replica` in the set (0 when there is none).
+    /// O(log n).
+    pub fn max_seq(&self, replica: ReplicaId) -> u64 {
+        let after = self.runs_of_replica_end(replica);
+        match after.checked_sub(1).map(|index| self.runs[index]) {
+            Some(run) if run.replica == replica => run.last,
+            _ => 0,
+        }
+    }
+
+    /// Adds every dot of `other` to the set (set union). O(n + m).
+    pub fn join(&mut self, other: &CausalContext) {
+        if other.is_empty() || self == other {
+            return;
+        }
+        if self.is_empty() {
+            self.clone_from(other);
+            return;
+        }
+        let mut merged = SmallVec::with_capacity(self.runs.len() + other.runs.len());
+        let (mut mine, mut theirs) = (self.runs.iter().peekable(), other.runs.iter().peekable());
+        loop {
+            let next = match (mine.peek(), theirs.peek()) {
+                (Some(a), Some(b)) if b.key() < a.key() => theirs.next(),
+                (Some(_), _) => mine.next(),
+                (None, _) => theirs.next(),
+            };
+            match next {
+                Some(run) => push_coalescing(&mut merged, *run),
+                None => break,
+            }
+        }
+        self.runs = merged;
+    }
+
+    /// The version vector: `(replica, n)` for each replica whose dots `1..=n` are all in the
+    /// set, sorted by replica.
+    pub fn version_vector(&self) -> impl Iterator<Item = (ReplicaId, u64)> + '_ {
+        self.runs
+            .iter()
+            .filter(|run| run.first == 1)
+            .map(|run| (run.replica, run.last))
+    }
+
+    /// The dot cloud: the dots in the set beyond the version vector, sorted.
+    pub fn cloud(&self) -> impl Iterator<Item = Dot> + '_ {
+        self.runs
+            .iter()
+            .filter(|run| run.first > 1)
+            .flat_map(|run| (run.first..=run.last).map(move |seq| Dot::new(run.replica, seq)))
+    }
+
+    /// The set as runs of consecutive dots per replica, sorted, disjoint and not adjacent:
+    /// the compact form to encode.
+    pub fn runs(&self) -> impl Iterator<Item = (ReplicaId, RangeInclusive<u64>)> + '_ {
+        self.runs
+            .iter()
+            .map(|run| (run.replica, run.first..=run.last))
+    }
+
+    /// How many dots the set holds.
+    pub fn dot_count(&self) -> u64 {
+        self.runs.iter().map(|run| run.last - run.first + 1).sum()
+    }
+
+    /// Every dot in the set, sorted. Beware: a run of `n` dots yields `n` items; use
+    /// [`runs`](Self::runs) to reason about large contexts.
+    pub fn iter(&self) -> impl Iterator<Item = Dot> + '_ {
+        self.runs
+            .iter()
+            .flat_map(|run| (run.first..=run.last).map(move |seq| Dot::new(run.replica, seq)))
+    }
+
+    /// How many runs start at or before `dot`, in `(replica, seq)` order.
+    #[inline]
+    fn runs_starting_at_or_before(&self, dot: Dot) -> usize {
+        let key = (dot.replica(), dot.seq());
+        self.runs.partition_point(|run| run.key() <= key)
+    }
+
+    /// How many runs belong to replicas up to and including `replica`.
+    #[inline]
+    fn runs_of_replica_end(&self, replica: ReplicaId) -> usize {
+        self.runs.partition_point(|run| run.replica <= replica)
+    }
+
+    /// Restores the canonical form from runs in any order, overlapping or adjacent, without
+    /// changing the set of dots they represent: sorts, then merges.
+    fn compact(&mut self) {
+        let mut runs = core::mem::take(&mut self.runs);
+        runs.retain(|run| run.first >= 1 && run.first <= run.last);
+        runs.sort_unstable_by_key(Run::key);
+        for run in runs {
+            push_coalescing(&mut self.runs, run);
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn is_canonical(&self) -> bool {
+        let valid = self
+            .runs
+            .iter()
+            .all(|run| run.first >= 1 && run.first <= run.last);
+        let ordered = self.runs.windows(2).all(|pair| {
+            let (a, b) = (pair[0], pair[1]);
+            a.replica < b.replica || (a.replica == b.replica && a.last + 1 < b.first)
+        });
+        valid && ordered
+    }
+}
+
+/// Appends `run` to runs sorted by start, merging it into the last run when they overlap
+/// or touch.
+fn push_coalescing(runs: &mut SmallVec<[Run; 2]>, run: Run) {
+    match runs.last_mut() {
+        Some(last) if last.replica == run.replica && run.first <= last.last.saturating_add(1) => {
+            last.last = last.last.max(run.last);
+        }
+        _ => runs.push(run),
+    }
+}
+
+impl fmt::Debug for CausalContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut list = f.debug_list();
+        for run in &self.runs {
+            list.entry(&format_args!(
+                "{}:{}..={}",
+                run.replica, run.first, run.last
+            ));
+        }
+        list.finish()
+    }
+}
+
+impl FromIterator<Dot> for CausalContext {
+    /// The context of `dots`, in any order, with duplicates. O(n log n).
+    fn from_iter<I: IntoIterator<Item = Dot>>(dots: I) -> Self {
+        let mut context = Self {
+            runs: dots.into_iter().map(Run::single).collect(),
+        };
+        context.compact();
+        context
+    }
+}
+
+impl Extend<Dot> for CausalContext {
+    fn extend<I: IntoIterator<Item = Dot>>(&mut self, dots: I) {
+        for dot in dots {
+            self.insert(dot);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn dot(replica: u64, seq: u64) -> Dot {
+        Dot::new(ReplicaId::new(replica), seq)
+    }
+
+    fn dots() -> impl Strategy<Value = Vec<Dot>> {
+        prop::collection::vec((0..4u64, 1..12u64).prop_map(|(r, s)| dot(r, s)), 0..40)
+    }
+
+    fn represented(context: &CausalContext) -> BTreeSet<Dot> {
+        context.iter().collect()
+    }
+
+    #[test]
+    fn out_of_order_dots_wait_in_the_cloud_until_the_gap_closes() {
+        let mut context = CausalContext::new();
+        context.insert(dot(1, 1));
+        context.insert(dot(1, 3));
+        context.insert(dot(1, 4));
+        assert_eq!(context.cloud().collect::<Vec<_>>(), [dot(1, 3), dot(1, 4)]);
+        assert_eq!(
+            context.version_vector().collect::<Vec<_>>(),
+            [(ReplicaId::new(1), 1)]
+        );
+        assert!(!context.contains(dot(1, 2)));
+        context.insert(dot(1, 2));
+        assert_eq!(
+            context.version_vector().collect::<Vec<_>>(),
+            [(ReplicaId::new(1), 4)]
+        );
+        assert_eq!(context.cloud().count(), 0);
+        assert_eq!(context.next_dot(ReplicaId::new(1)), dot(1, 5));
+        assert_eq!(context.next_dot(ReplicaId::new(9)), dot(9, 1));
+    }
+
+    #[test]
+    fn the_dots_of_a_batch_by_one_replica_stay_inline() {
+        let mut context = CausalContext::new();
+        // A batch replacing writes 11..=20 with writes 21..=30, recorded interleaved.
+        for field in 0..10 {
+            context.insert(dot(1, 11 + field));
+            context.insert(dot(1, 21 + field));
+        }
+        assert_eq!(
+            context.runs().collect::<Vec<_>>(),
+            [(ReplicaId::new(1), 11..=30)]
+        );
+        assert!(!context.runs.spilled());
+    }
+
+    #[test]
+    fn next_dot_looks_past_cloud_dots() {
+        let context: CausalContext = [dot(1, 5)].into_iter().collect();
+        assert_eq!(context.next_dot(ReplicaId::new(1)), dot(1, 6));
+    }
+
+    proptest! {
+        #[test]
+        fn insert_keeps_the_represented_set_and_the_canonical_form(dots in dots()) {
+            let mut context = CausalContext::new();
+            let mut model = BTreeSet::new();
+            for dot in dots {
+                context.insert(dot);
+                model.insert(dot);
+                prop_assert!(context.is_canonical());
+                prop_assert_eq!(&represented(&context), &model);
+                for probe in 0..14 {
+                    let probe = Dot::new(dot.replica(), probe);
+                    prop_assert_eq!(context.contains(probe), probe.seq() == 0 || model.contains(&probe));
+                }
+            }
+            prop_assert_eq!(context.dot_count(), model.len() as u64);
+            for replica in 0..4 {
+                let next = context.next_dot(ReplicaId::new(replica));
+                prop_assert!(!context.contains(next));
+                let max = model.iter().filter(|d| d.replica().get() == replica).map(|d| d.seq()).max();
+                prop_assert_eq!(next.seq(), max.unwrap_or(0) + 1);
+                let mut issued = context.clone();
+                prop_assert_eq!(issued.issue_dot(ReplicaId::new(replica)), next);
+                let mut inserted = context.clone();
+                inserted.insert(next);
+                prop_assert_eq!(issued, inserted);
+            }
+        }
+
+        #[test]
+        fn join_is_set_union_and_keeps_the_canonical_form(a in dots(), b in dots()) {
+            let left: CausalContext = a.iter().copied().collect();
+            let right: CausalContext = b.iter().copied().collect();
+            let mut joined = left.clone();
+            joined.join(&right);
+            prop_assert!(joined.is_canonical());
+            let union: BTreeSet<Dot> = a.iter().chain(&b).copied().collect();
+            prop_assert_eq!(represented(&joined), union);
+            let mut other_way = right.clone();
+            other_way.join(&left);
+            prop_assert_eq!(&joined, &other_way);
+        }
+
+        #[test]
+        fn compaction_never_changes_the_set_of_dots(
+            raw in prop::collection::vec((0..3u64, 1..12u64, 0..4u64), 0..12),
+        ) {
+            // Runs in any order, overlapping and adjacent: a deliberately raw context.
+            let mut context = CausalContext::new();
+            let mut model = BTreeSet::new();
+            for (replica, first, length) in raw {
+                let run = Run { replica: ReplicaId::new(replica), first, last: first + length };
+                model.extend((run.first..=run.last).map(|seq| Dot::new(run.replica, seq)));
+                context.runs.push(run);
+            }
+            context.compact();
+            prop_assert!(context.is_canonical());
+            prop_assert_eq!(represented(&context), model.clone());
+            let rebuilt: CausalContext = model.into_iter().collect();
+            prop_assert_eq!(context, rebuilt);
+        }
+    }
+}

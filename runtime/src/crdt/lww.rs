@@ -1,0 +1,150 @@
+//! Last-writer-wins register with observed-remove deletes.
+
+use crate::{CausalContext, CausalDotStore, Dot, DotFun, DotStore, Timestamp};
+
+/// A register whose visible value is the latest write by [`Timestamp`] order, with deletes
+/// that remove only what they have observed.
+///
+/// Each live write is kept under its dot. A write replaces the writes it has observed; a
+/// delete (setting the register to null) removes only the writes it has observed, so an
+/// update concurrent with a delete survives it. Concurrent writes both stay live (a later
+/// delete may observe only one of them); the visible value is the greatest by
+/// `(wall_micros, logical, replica)`.
+///
+/// ```
+/// use crdtype::{CausalDotStore, HybridClock, LwwRegister, ReplicaId};
+///
+/// let mut clock = HybridClock::new(ReplicaId::new(1));
+/// let mut title = CausalDotStore::<LwwRegister<String>>::new();
+/// let delta = title.store.set(&mut title.context, clock.now(), "Standup".to_owned());
+///
+/// let mut elsewhere = CausalDotStore::new();
+/// elsewhere.join(delta);
+/// assert_eq!(elsewhere.store.get().map(String::as_str), Some("Standup"));
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub struct LwwRegister<T> {
+    writes: DotFun<LwwWrite<T>>,
+}
+
+/// One live write: the rest of its timestamp (the replica is the dot's) and the value.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+struct LwwWrite<T> {
+    wall_micros: u64,
+    logical: u32,
+    value: T,
+}
+
+impl<T> LwwWrite<T> {
+    fn at(stamp: Timestamp, value: T) -> Self {
+        Self {
+            wall_micros: stamp.wall_micros,
+            logical: stamp.logical,
+            value,
+        }
+    }
+}
+
+impl<T> Default for LwwRegister<T> {
+    fn default() -> Self {
+        Self {
+            writes: DotFun::new(),
+        }
+    }
+}
+
+impl<T> LwwRegister<T> {
+    /// The visible value: the latest live write, or `None` (null) when there is none. O(w)
+    /// for w live writes, usually 1.
+    #[inline]
+    pub fn get(&self) -> Option<&T> {
+        self.latest().map(|(_, _, value)| value)
+    }
+
+    /// The timestamp of the visible value.
+    pub fn timestamp(&self) -> Option<Timestamp> {
+        self.latest().map(|(_, stamp, _)| stamp)
+    }
+
+    /// Every live write, sorted by dot: more than one after concurrent writes.
+    pub fn writes(&self) -> impl Iterator<Item = (Dot, Timestamp, &T)> + '_ {
+        self.writes.iter().map(|(dot, write)| {
+            let stamp = Timestamp {
+                wall_micros: write.wall_micros,
+                logical: write.logical,
+                replica: dot.replica(),
+            };
+            (dot, stamp, &write.value)
+        })
+    }
+
+    /// Writes `value` at `stamp`, replacing every write this replica has observed, and
+    /// returns the delta. The dot is the next one of `stamp.replica` in `context`, which
+    /// records it. O(w) for w live writes; no heap allocation when w <= 1.
+    pub fn set(
+        &mut self,
+        context: &mut CausalContext,
+        stamp: Timestamp,
+        value: T,
+    ) -> CausalDotStore<Self>
+    where
+        T: Clone,
+    {
+        self.writes
+            .overwrite(context, stamp.replica, LwwWrite::at(stamp, value))
+            .map_store(|writes| Self { writes })
+    }
+
+    /// [`set`](Self::set), adding the change to an existing delta (`delta_store` under
+    /// `delta_context`) instead of returning a new one: a batch of edits to the fields of
+    /// one document shares one delta and one context.
+    pub fn set_into(
+        &mut self,
+        context: &mut CausalContext,
+        stamp: Timestamp,
+        value: T,
+        delta_store: &mut Self,
+        delta_context: &mut CausalContext,
+    ) where
+        T: Clone,
+    {
+        self.writes.overwrite_into(
+            context,
+            stamp.replica,
+            LwwWrite::at(stamp, value),
+            &mut delta_store.writes,
+            delta_context,
+        );
+    }
+
+    /// Sets the register to null: removes every write this replica has observed (a
+    /// concurrent write elsewhere survives) and returns the delta.
+    pub fn delete(&mut self) -> CausalDotStore<Self> {
+        self.writes.clear().map_store(|writes| Self { writes })
+    }
+
+    /// [`delete`](Self::delete), adding the removal to a delta under construction; the
+    /// delta's own write for this register, if any, is removed too.
+    pub fn delete_into(&mut self, delta_store: &mut Self, delta_context: &mut CausalContext) {
+        self.writes.clear_into(delta_context);
+        delta_store.writes.clear_into(delta_context);
+    }
+
+    fn latest(&self) -> Option<(Dot, Timestamp, &T)> {
+        self.writes().max_by_key(|(_, stamp, _)| *stamp)
+    }
+}
+
+impl<T> DotStore for LwwRegister<T> {
+    fn is_bottom(&self) -> bool {
+        self.writes.is_bottom()
+    }
+
+    fn collect_dots(&self, context: &mut CausalContext) {
+        self.writes.collect_dots(context);
+    }
+
+    fn join(&mut self, context: &CausalContext, other: Self, other_context: &CausalContext) {
+        self.writes.join(context, other.writes, other_context);
+    }
+}

@@ -1,0 +1,496 @@
+//! Causal dot stores and their join (Almeida, Shoker and Baquero, "Delta State Replicated
+//! Data Types", 2018, section 6; the layout follows DSON).
+//!
+//! A dot store holds values tagged with dots; paired with a [`CausalContext`] (what has been
+//! seen) it becomes a [`CausalDotStore`], and the join of two of those is the one rule every
+//! CRDT in this crate inherits: a dot present on one side survives unless the other side has
+//! seen it (then the other side removed it); a dot present on both sides survives.
+
+use std::collections::BTreeMap;
+
+use smallvec::SmallVec;
+
+use crate::{CausalContext, Dot, ReplicaId};
+
+/// A store of dot-tagged data that can be joined under causal contexts.
+///
+/// # Laws
+///
+/// For causal dot stores built from these (see [`CausalDotStore::join`]), join is
+/// commutative, associative and idempotent, and the bottom element ([`Default`]) is its
+/// identity. Implementations keep their representation canonical (sorted, no bottom
+/// entries), so that structural equality is semantic equality.
+pub trait DotStore: Default {
+    /// True for the bottom element: no dots and no other state. A bottom value is the same
+    /// as an absent one, and a [`DotMap`] never holds one.
+    fn is_bottom(&self) -> bool;
+
+    /// Adds every dot in the store to `context`: the dots a removal of this value observes.
+    fn collect_dots(&self, context: &mut CausalContext);
+
+    /// Joins `other`, whose context is `other_context`, into `self`, whose context is
+    /// `context`. The contexts are not changed; the caller joins them afterwards.
+    fn join(&mut self, context: &CausalContext, other: Self, other_context: &CausalContext);
+}
+
+/// A dot store paired with the causal context that says which dots it has seen: the state of
+/// a delta-state CRDT, and of each delta, which is a value of the same type.
+#[derive(Clone, Default, PartialEq, Eq, Debug)]
+pub struct CausalDotStore<S> {
+    /// The live, dot-tagged data.
+    pub store: S,
+    /// Every dot seen, live or since removed.
+    pub context: CausalContext,
+}
+
+impl<S: DotStore> CausalDotStore<S> {
+    /// The bottom element: nothing stored, nothing seen.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Joins `other` (a full state or a delta) into `self`. Commutative, associative and
+    /// idempotent; applying a delta equals joining the state it came from.
+    pub fn join(&mut self, other: Self) {
+        self.store.join(&self.context, other.store, &other.context);
+        self.context.join(&other.context);
+    }
+
+    /// `self` joined with `other`, by value.
+    #[must_use]
+    pub fn joined(mut self, other: Self) -> Self {
+        self.join(other);
+        self
+    }
+}
+
+impl<S> CausalDotStore<S> {
+    /// The same context around `wrap(store)`: lifts the delta of a part into the delta of
+    /// the type that wraps it.
+    pub fn map_store<T>(self, wrap: impl FnOnce(S) -> T) -> CausalDotStore<T> {
+        CausalDotStore {
+            store: wrap(self.store),
+            context: self.context,
+        }
+    }
+}
+
+/// A map from dots to values; a value is live while its dot is. Kept sorted by dot.
+///
+/// Inline storage for one entry: a register with one live write needs no heap allocation.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub struct DotFun<V> {
+    entries: SmallVec<[(Dot, V); 1]>,
+}
+
+/// A set of dots: the dot store of flags and set elements.
+pub type DotSet = DotFun<()>;
+
+impl<V> Default for DotFun<V> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<V> DotFun<V> {
+    /// The empty store.
+    pub const fn new() -> Self {
+        Self {
+            entries: SmallVec::new_const(),
+        }
+    }
+
+    /// A store holding one entry. Allocates nothing.
+    pub fn single(dot: Dot, value: V) -> Self {
+        let mut entries = SmallVec::new();
+        entries.push((dot, value));
+        Self { entries }
+    }
+
+    /// Number of live entries.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when no entry is live.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The live entries, sorted by dot.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (Dot, &V)> + ExactSizeIterator + '_ {
+        self.entries.iter().map(|(dot, value)| (*dot, value))
+    }
+
+    /// The live dots, sorted.
+    pub fn dots(&self) -> impl DoubleEndedIterator<Item = Dot> + ExactSizeIterator + '_ {
+        self.entries.iter().map(|(dot, _)| *dot)
+    }
+
+    /// The value under `dot`, if live.
+    pub fn get(&self, dot: Dot) -> Option<&V> {
+        self.position(dot).ok().map(|at| &self.entries[at].1)
+    }
+
+    /// Sets the value under `dot`, returning the one it replaces.
+    pub fn insert(&mut self, dot: Dot, value: V) -> Option<V> {
+        match self.position(dot) {
+            Ok(at) => Some(core::mem::replace(&mut self.entries[at].1, value)),
+            Err(at) => {
+                self.entries.insert(at, (dot, value));
+                None
+            }
+        }
+    }
+
+    /// Removes the entry under `dot`.
+    pub fn remove(&mut self, dot: Dot) -> Option<V> {
+        self.position(dot).ok().map(|at| self.entries.remove(at).1)
+    }
+
+    /// Keeps only the entries for which `keep` is true.
+    pub fn retain(&mut self, mut keep: impl FnMut(Dot, &V) -> bool) {
+        self.entries.retain(|(dot, value)| keep(*dot, value));
+    }
+
+    /// Removes every entry; returns the delta of the removal: nothing stored, the removed
+    /// dots as context.
+    pub fn clear(&mut self) -> CausalDotStore<Self> {
+        let mut delta = CausalDotStore::new();
+        self.clear_into(&mut delta.context);
+        delta
+    }
+
+    /// [`clear`](Self::clear), adding the removed dots to the context of a delta under
+    /// construction.
+    pub fn clear_into(&mut self, delta_context: &mut CausalContext) {
+        delta_context.extend(self.dots());
+        self.entries.clear();
+    }
+
+    /// Replaces every entry with `value` under the next dot of `replica`, which `context`
+    /// records; returns the delta: the new entry, with the replaced dots and the new one as
+    /// context. The write that observes and supersedes, shared by registers and flags.
+    /// O(1) and allocation-free when at most one entry is live.
+    pub fn overwrite(
+        &mut self,
+        context: &mut CausalContext,
+        replica: ReplicaId,
+        value: V,
+    ) -> CausalDotStore<Self>
+    where
+        V: Clone,
+    {
+        let mut delta = CausalDotStore::new();
+        self.overwrite_into(
+            context,
+            replica,
+            value,
+            &mut delta.store,
+            &mut delta.context,
+        );
+        delta
+    }
+
+    /// [`overwrite`](Self::overwrite), adding the change to a delta under construction
+    /// (`delta_store` under `delta_context`) instead of returning a new one: a batch of
+    /// edits shares one delta.
+    pub fn overwrite_into(
+        &mut self,
+        context: &mut CausalContext,
+        replica: ReplicaId,
+        value: V,
+        delta_store: &mut Self,
+        delta_context: &mut CausalContext,
+    ) where
+        V: Clone,
+    {
+        let dot = context.issue_dot(replica);
+        delta_context.extend(self.dots());
+        delta_context.insert(dot);
+        self.replace_all(dot, value.clone());
+        // Whatever the delta held for this store, the new entry now supersedes it.
+        delta_store.replace_all(dot, value);
+    }
+
+    fn replace_all(&mut self, dot: Dot, value: V) {
+        if let [only] = self.entries.as_mut_slice() {
+            *only = (dot, value);
+        } else {
+            self.entries.clear();
+            self.entries.push((dot, value));
+        }
+    }
+
+    fn position(&self, dot: Dot) -> Result<usize, usize> {
+        self.entries.binary_search_by_key(&dot, |(d, _)| *d)
+    }
+}
+
+impl<V> DotStore for DotFun<V> {
+    fn is_bottom(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn collect_dots(&self, context: &mut CausalContext) {
+        context.extend(self.dots());
+    }
+
+    /// `(s ∩ s') ∪ (s \ c') ∪ (s' \ c)`. O((n + m) log(n + m)).
+    fn join(&mut self, context: &CausalContext, other: Self, other_context: &CausalContext) {
+        if other.entries.is_empty() {
+            if !other_context.is_empty() {
+                self.entries
+                    .retain(|(dot, _)| !other_context.contains(*dot));
+            }
+            return;
+        }
+        if self.dots().eq(other.dots()) {
+            // Entries on both sides always survive: nothing changes.
+            return;
+        }
+        // A dot names one write, so an entry on both sides holds the same value on both.
+        self.entries
+            .retain(|(dot, _)| other.position(*dot).is_ok() || !other_context.contains(*dot));
+        let mut theirs = other.entries;
+        theirs.retain(|(dot, _)| self.position(*dot).is_err() && !context.contains(*dot));
+        if self.entries.is_empty() {
+            self.entries = theirs;
+            return;
+        }
+        // One exact allocation when the store grows past its inline entry.
+        self.entries.reserve_exact(theirs.len());
+        for (dot, value) in theirs {
+            if let Err(at) = self.position(dot) {
+                self.entries.insert(at, (dot, value));
+            }
+        }
+    }
+}
+
+/// A map from keys to nested dot stores; a key is present while its value is not bottom.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub struct DotMap<K, V> {
+    entries: BTreeMap<K, V>,
+}
+
+impl<K, V> Default for DotMap<K, V> {
+    fn default() -> Self {
+        Self {
+            entries: BTreeMap::new(),
+        }
+    }
+}
+
+impl<K: Ord, V: DotStore> DotMap<K, V> {
+    /// The empty map.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of keys with a live value.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when no key has a live value.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The live value under `key`.
+    pub fn get(&self, key: &K) -> Option<&V> {
+        self.entries.get(key)
+    }
+
+    /// Whether `key` has a live value.
+    pub fn contains_key(&self, key: &K) -> bool {
+        self.entries.contains_key(key)
+    }
+
+    /// The live entries, sorted by key.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&K, &V)> + ExactSizeIterator + '_ {
+        self.entries.iter()
+    }
+
+    /// Sets the value under `key`; a bottom value removes the key.
+    pub fn insert(&mut self, key: K, value: V) {
+        if value.is_bottom() {
+            self.entries.remove(&key);
+        } else {
+            self.entries.insert(key, value);
+        }
+    }
+
+    /// Removes `key`, returning its value.
+    pub fn remove(&mut self, key: &K) -> Option<V> {
+        self.entries.remove(key)
+    }
+
+    /// Runs `edit` on the value under `key` (bottom if absent) and keeps the map canonical:
+    /// a value left bottom is removed.
+    pub fn update<R>(&mut self, key: K, edit: impl FnOnce(&mut V) -> R) -> R {
+        use std::collections::btree_map::Entry;
+        match self.entries.entry(key) {
+            Entry::Occupied(mut entry) => {
+                let result = edit(entry.get_mut());
+                if entry.get().is_bottom() {
+                    entry.remove();
+                }
+                result
+            }
+            Entry::Vacant(entry) => {
+                let mut value = V::default();
+                let result = edit(&mut value);
+                if !value.is_bottom() {
+                    entry.insert(value);
+                }
+                result
+            }
+        }
+    }
+
+    /// Runs `mutate` (a mutator of the value type) on the value under `key` and lifts the
+    /// delta it returns to a delta of the map.
+    pub fn apply(
+        &mut self,
+        key: K,
+        mutate: impl FnOnce(&mut V) -> CausalDotStore<V>,
+    ) -> CausalDotStore<Self>
+    where
+        K: Clone,
+    {
+        let delta = self.update(key.clone(), mutate);
+        delta.map_store(|value| {
+            let mut map = Self::new();
+            map.insert(key, value);
+            map
+        })
+    }
+
+    /// Removes `key`; returns the delta of the removal: nothing stored, the dots of the
+    /// removed value as context, so a concurrent update of the value survives.
+    pub fn remove_observed(&mut self, key: &K) -> CausalDotStore<Self> {
+        let mut context = CausalContext::new();
+        if let Some(value) = self.entries.remove(key) {
+            value.collect_dots(&mut context);
+        }
+        CausalDotStore {
+            store: Self::new(),
+            context,
+        }
+    }
+
+    /// Keeps only the entries for which `keep` is true.
+    pub fn retain(&mut self, keep: impl FnMut(&K, &mut V) -> bool) {
+        self.entries.retain(keep);
+    }
+}
+
+impl<K: Ord, V: DotStore> DotStore for DotMap<K, V> {
+    fn is_bottom(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn collect_dots(&self, context: &mut CausalContext) {
+        for value in self.entries.values() {
+            value.collect_dots(context);
+        }
+    }
+
+    /// Key by key, the join of the nested stores under the same two contexts; keys whose
+    /// joined value is bottom are dropped. One ordered walk over both maps that joins shared
+    /// keys in place: O(n + m), plus O(k log n) for k keys only `other` has (or O(n + k)
+    /// when k is large).
+    fn join(&mut self, context: &CausalContext, other: Self, other_context: &CausalContext) {
+        if other.entries.is_empty() && other_context.is_empty() {
+            return;
+        }
+        let mut theirs = other.entries.into_iter().peekable();
+        let mut only_theirs = Vec::new();
+        let mut emptied = false;
+        let take_only_theirs = |their_value: V| {
+            let mut value = V::default();
+            value.join(context, their_value, other_context);
+            (!value.is_bottom()).then_some(value)
+        };
+        for (key, value) in self.entries.iter_mut() {
+            while let Some((their_key, their_value)) =
+                theirs.next_if(|(their_key, _)| their_key < key)
+            {
+                if let Some(value) = take_only_theirs(their_value) {
+                    only_theirs.push((their_key, value));
+                }
+            }
+            let their_value = theirs
+                .next_if(|(their_key, _)| their_key == key)
+                .map_or_else(V::default, |(_, their_value)| their_value);
+            value.join(context, their_value, other_context);
+            emptied |= value.is_bottom();
+        }
+        for (their_key, their_value) in theirs {
+            if let Some(value) = take_only_theirs(their_value) {
+                only_theirs.push((their_key, value));
+            }
+        }
+        if emptied {
+            self.entries.retain(|_, value| !value.is_bottom());
+        }
+        if only_theirs.len() > self.entries.len() / 8 {
+            // Sorted input: `collect` bulk-builds, and `append` merges in O(n + k).
+            let mut added: BTreeMap<K, V> = only_theirs.into_iter().collect();
+            self.entries.append(&mut added);
+        } else {
+            self.entries.extend(only_theirs);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dot(replica: u64, seq: u64) -> Dot {
+        Dot::new(ReplicaId::new(replica), seq)
+    }
+
+    fn dot_set(dots: &[Dot]) -> CausalDotStore<DotSet> {
+        let mut store = DotSet::new();
+        for &dot in dots {
+            store.insert(dot, ());
+        }
+        CausalDotStore {
+            store,
+            context: dots.iter().copied().collect(),
+        }
+    }
+
+    #[test]
+    fn a_dot_seen_by_the_other_side_but_absent_there_is_removed() {
+        let mut left = dot_set(&[dot(1, 1), dot(2, 1)]);
+        // The right side saw 1:1 and dropped it; it never saw 2:1.
+        let right = CausalDotStore {
+            store: DotSet::single(dot(1, 2), ()),
+            context: [dot(1, 1), dot(1, 2)].into_iter().collect(),
+        };
+        left.join(right);
+        assert_eq!(
+            left.store.dots().collect::<Vec<_>>(),
+            [dot(1, 2), dot(2, 1)]
+        );
+    }
+
+    #[test]
+    fn a_dot_map_drops_keys_whose_value_became_bottom() {
+        let mut left = CausalDotStore::<DotMap<&str, DotSet>>::new();
+        left.store.insert("a", DotSet::single(dot(1, 1), ()));
+        left.context.insert(dot(1, 1));
+        let remover = CausalDotStore {
+            store: DotMap::new(),
+            context: [dot(1, 1)].into_iter().collect(),
+        };
+        left.join(remover);
+        assert!(left.store.is_empty());
+        assert!(left.context.contains(dot(1, 1)));
+    }
+}

@@ -1,0 +1,78 @@
+//! Typed conflict-free replicated data types: the causal kernel.
+//!
+//! Replicas of a document edit offline and exchange what they changed; every replica that
+//! has received the same changes, in any order and any number of times, holds the same
+//! state. This crate supplies the machinery that makes that true.
+//!
+//! # Concepts
+//!
+//! - **Dot.** Every write is tagged with a [`Dot`]: the pair (replica, sequence number), a
+//!   name no other write shares. A [`ReplicaId`] identifies a device.
+//! - **Causal context.** A [`CausalContext`] is the set of dots a replica has seen, stored
+//!   as a version vector plus a cloud of dots seen out of order. Seeing a dot and no longer
+//!   holding it means the write was overwritten or deleted.
+//! - **Dot store.** A [`DotStore`] holds dot-tagged data: a [`DotFun`] (dot → value), a
+//!   [`DotSet`], or a [`DotMap`] (key → nested store). With its context it forms a
+//!   [`CausalDotStore`].
+//! - **Join.** [`CausalDotStore::join`] merges two states: a dot held on one side survives
+//!   unless the other side has seen it (and so removed it). Join is commutative,
+//!   associative and idempotent, so replicas converge whatever the delivery order, and
+//!   duplicates are harmless.
+//! - **Deltas.** Every mutator applies its change in place and returns a *delta*: a small
+//!   value of the same type holding just the change and the dots it observed. Joining the
+//!   delta into another replica has the same effect as joining the whole state it came from,
+//!   which is what makes sync cheap.
+//! - **Order of writes.** A [`HybridClock`] issues [`Timestamp`]s `(wall_micros, logical,
+//!   replica)`, strictly monotonic per replica even when the wall clock steps back; a remote
+//!   stamp too far in the future is refused with [`ClockSkew`].
+//!
+//! The CRDTs: [`LwwRegister`] (last writer wins, observed-remove deletes), [`MvRegister`],
+//! [`PnCounter`], [`AwSet`] (add wins), [`TwoPhaseSet`] (removed stays removed), [`EwFlag`]
+//! (enable wins) and [`OrMap`] (observed-remove map of nested CRDTs).
+//!
+//! # Example
+//!
+//! Alice updates a title while Bob, having seen the old title, deletes it; after they
+//! exchange deltas both see Alice's update, because Bob's delete removed only the write it
+//! had observed.
+//!
+//! ```
+//! use crdtype::{CausalDotStore, HybridClock, LwwRegister, ReplicaId};
+//!
+//! let mut alice_clock = HybridClock::new(ReplicaId::new(1));
+//! let mut alice = CausalDotStore::<LwwRegister<String>>::new();
+//! alice.store.set(&mut alice.context, alice_clock.now(), "Draft".to_owned());
+//! let mut bob = alice.clone();
+//!
+//! let update = alice.store.set(&mut alice.context, alice_clock.now(), "Launch".to_owned());
+//! let delete = bob.store.delete();
+//!
+//! alice.join(delete);
+//! bob.join(update);
+//! assert_eq!(alice, bob);
+//! assert_eq!(bob.store.get().map(String::as_str), Some("Launch"));
+//! ```
+//!
+//! # Out of scope
+//!
+//! Sequence and text CRDTs, and Byzantine fault tolerance beyond signatures.
+
+mod causal_context;
+mod clock;
+mod crdt;
+mod dot;
+mod dot_store;
+
+pub use causal_context::CausalContext;
+pub use clock::{
+    ClockSkew, HighWaterMark, HybridClock, ManualClock, SystemClock, Timestamp, WallClock,
+};
+pub use crdt::aw_set::AwSet;
+pub use crdt::counter::PnCounter;
+pub use crdt::flag::EwFlag;
+pub use crdt::lww::LwwRegister;
+pub use crdt::mv::MvRegister;
+pub use crdt::or_map::OrMap;
+pub use crdt::two_phase_set::TwoPhaseSet;
+pub use dot::{Dot, ReplicaId};
+pub use dot_store::{CausalDotStore, DotFun, DotMap, DotSet, DotStore};

@@ -1,0 +1,511 @@
+//! Property tests of the join laws for every CRDT in the kernel, over one shared harness.
+//!
+//! For each type, proptest draws a random history on three replicas: local operations,
+//! deltas delivered late, out of order or twice, and full-state syncs. From the resulting
+//! states and deltas it checks:
+//!
+//! - join is commutative, associative and idempotent on the three final states;
+//! - every delta, joined into any state that already has the state it was made from,
+//!   gives the same result as joining the full state after the mutation;
+//! - delivering every delta, in two random orders with duplicates, converges to the same
+//!   state as joining all final states.
+
+use std::fmt::Debug;
+
+use crdtype::{
+    AwSet, CausalDotStore, DotStore, EwFlag, HybridClock, LwwRegister, ManualClock, MvRegister,
+    OrMap, PnCounter, ReplicaId, TwoPhaseSet,
+};
+use proptest::prelude::*;
+use proptest::strategy::BoxedStrategy;
+
+const REPLICAS: usize = 3;
+
+/// A CRDT under test: how to draw one of its operations and how to apply it locally.
+trait Subject {
+    type Store: DotStore + Clone + PartialEq + Debug;
+    type Op: Clone + Debug + 'static;
+
+    fn op() -> BoxedStrategy<Self::Op>;
+
+    fn apply(replica: &mut Replica<Self::Store>, op: &Self::Op) -> CausalDotStore<Self::Store>;
+}
+
+/// One replica of the history: its state and its clock.
+struct Replica<S> {
+    state: CausalDotStore<S>,
+    clock: HybridClock<ManualClock>,
+}
+
+impl<S: DotStore> Replica<S> {
+    fn id(&self) -> ReplicaId {
+        self.clock.replica()
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Step<Op> {
+    /// A local operation on a replica; its delta goes to that replica's outbox.
+    Local { replica: usize, op: Op },
+    /// Delivers one delta from one replica's outbox (index taken modulo its length).
+    Deliver { from: usize, to: usize, pick: usize },
+    /// Joins one replica's whole state into another.
+    Sync { from: usize, to: usize },
+    /// Moves the shared wall clock: forward, not at all, or back.
+    Tick { micros: i8 },
+}
+
+fn steps<T: Subject>() -> impl Strategy<Value = Vec<Step<T::Op>>> {
+    let replica = 0..REPLICAS;
+    let step = prop_oneof![
+        4 => (replica.clone(), T::op()).prop_map(|(replica, op)| Step::Local { replica, op }),
+        2 => (replica.clone(), replica.clone(), any::<usize>())
+            .prop_map(|(from, to, pick)| Step::Deliver { from, to, pick }),
+        1 => (replica.clone(), replica).prop_map(|(from, to)| Step::Sync { from, to }),
+        1 => any::<i8>().prop_map(|micros| Step::Tick { micros }),
+    ];
+    prop::collection::vec(step, 1..40)
+}
+
+/// A local mutation and what it did.
+struct Mutation<S> {
+    before: CausalDotStore<S>,
+    delta: CausalDotStore<S>,
+    after: CausalDotStore<S>,
+}
+
+struct History<S> {
+    finals: Vec<CausalDotStore<S>>,
+    mutations: Vec<Mutation<S>>,
+}
+
+fn run<T: Subject>(steps: &[Step<T::Op>]) -> History<T::Store> {
+    let wall = ManualClock::new(1_000_000);
+    let mut replicas: Vec<Replica<T::Store>> = (0..REPLICAS)
+        .map(|index| Replica {
+            state: CausalDotStore::new(),
+            clock: HybridClock::with_wall_clock(ReplicaId::new(index as u64 + 1), wall.clone()),
+        })
+        .collect();
+    let mut outboxes: Vec<Vec<CausalDotStore<T::Store>>> = vec![Vec::new(); REPLICAS];
+    let mut mutations = Vec::new();
+    for step in steps {
+        match step {
+            Step::Local { replica, op } => {
+                let before = replicas[*replica].state.clone();
+                let delta = T::apply(&mut replicas[*replica], op);
+                let after = replicas[*replica].state.clone();
+                outboxes[*replica].push(delta.clone());
+                mutations.push(Mutation {
+                    before,
+                    delta,
+                    after,
+                });
+            }
+            Step::Deliver { from, to, pick } => {
+                if let Some(delta) = outboxes[*from].get(pick % outboxes[*from].len().max(1)) {
+                    replicas[*to].state.join(delta.clone());
+                }
+            }
+            Step::Sync { from, to } => {
+                let state = replicas[*from].state.clone();
+                replicas[*to].state.join(state);
+            }
+            Step::Tick { micros } => {
+                let now = wall_now(&wall);
+                wall.set(now.saturating_add_signed(i64::from(*micros)));
+            }
+        }
+    }
+    History {
+        finals: replicas.into_iter().map(|replica| replica.state).collect(),
+        mutations,
+    }
+}
+
+fn wall_now(wall: &ManualClock) -> u64 {
+    use crdtype::WallClock;
+    wall.now_micros()
+}
+
+fn join_all<S: DotStore + Clone>(states: &[CausalDotStore<S>]) -> CausalDotStore<S> {
+    states
+        .iter()
+        .cloned()
+        .fold(CausalDotStore::new(), CausalDotStore::joined)
+}
+
+/// A deterministic shuffle with duplicates, driven by proptest's seed.
+fn delivery_order(count: usize, seed: u64) -> Vec<usize> {
+    let mut state = seed | 1;
+    let mut next = move || {
+        // xorshift64*
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        state.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    };
+    let mut order: Vec<usize> = (0..count).collect();
+    for _ in 0..count / 3 + 1 {
+        if count > 0 {
+            order.push(next() as usize % count);
+        }
+    }
+    for i in (1..order.len()).rev() {
+        order.swap(i, next() as usize % (i + 1));
+    }
+    order
+}
+
+fn check_join_laws<S: DotStore + Clone + PartialEq + Debug>(
+    history: &History<S>,
+) -> Result<(), TestCaseError> {
+    let [a, b, c] = [0, 1, 2].map(|i| history.finals[i].clone());
+    prop_assert_eq!(
+        a.clone().joined(b.clone()),
+        b.clone().joined(a.clone()),
+        "commutativity"
+    );
+    prop_assert_eq!(
+        a.clone().joined(b.clone()).joined(c.clone()),
+        a.clone().joined(b.clone().joined(c.clone())),
+        "associativity"
+    );
+    prop_assert_eq!(a.clone().joined(a.clone()), a.clone(), "idempotence");
+    prop_assert_eq!(
+        a.clone().joined(CausalDotStore::new()),
+        a,
+        "bottom is the identity"
+    );
+    Ok(())
+}
+
+fn check_deltas<S: DotStore + Clone + PartialEq + Debug>(
+    history: &History<S>,
+) -> Result<(), TestCaseError> {
+    for mutation in &history.mutations {
+        prop_assert_eq!(
+            &mutation.before.clone().joined(mutation.delta.clone()),
+            &mutation.after,
+            "the mutation equals joining its delta"
+        );
+        for other in &history.finals {
+            let knows_before = other.clone().joined(mutation.before.clone());
+            prop_assert_eq!(
+                knows_before.clone().joined(mutation.delta.clone()),
+                knows_before.joined(mutation.after.clone()),
+                "joining a delta equals joining the state it came from"
+            );
+        }
+    }
+    Ok(())
+}
+
+fn check_convergence<S: DotStore + Clone + PartialEq + Debug>(
+    history: &History<S>,
+    seeds: (u64, u64),
+) -> Result<(), TestCaseError> {
+    let everything = join_all(&history.finals);
+    let deltas: Vec<_> = history.mutations.iter().map(|m| m.delta.clone()).collect();
+    for seed in [seeds.0, seeds.1] {
+        let mut replica = CausalDotStore::new();
+        for index in delivery_order(deltas.len(), seed) {
+            replica.join(deltas[index].clone());
+        }
+        prop_assert_eq!(&replica, &everything, "every delivery order converges");
+    }
+    Ok(())
+}
+
+macro_rules! laws {
+    ($($name:ident: $subject:ty;)*) => {$(
+        mod $name {
+            use super::*;
+
+            proptest! {
+                #![proptest_config(ProptestConfig::with_cases(256))]
+
+                #[test]
+                fn join_is_commutative_associative_and_idempotent(steps in steps::<$subject>()) {
+                    check_join_laws(&run::<$subject>(&steps))?;
+                }
+
+                #[test]
+                fn a_delta_acts_as_the_state_it_came_from(steps in steps::<$subject>()) {
+                    check_deltas(&run::<$subject>(&steps))?;
+                }
+
+                #[test]
+                fn any_delivery_order_with_duplicates_converges(
+                    steps in steps::<$subject>(),
+                    seeds in (any::<u64>(), any::<u64>()),
+                ) {
+                    check_convergence(&run::<$subject>(&steps), seeds)?;
+                }
+            }
+        }
+    )*};
+}
+
+laws! {
+    lww_register: Lww;
+    mv_register: Mv;
+    pn_counter: Counter;
+    aw_set: AddWins;
+    two_phase_set: TwoPhase;
+    ew_flag: Flag;
+    or_map_of_registers: MapOfRegisters;
+    or_map_of_sets: MapOfSets;
+    or_map_of_maps_of_counters: MapOfMaps;
+}
+
+/// Small domains, so that replicas touch the same values and keys.
+fn small() -> impl Strategy<Value = u8> {
+    0..4u8
+}
+
+#[derive(Clone, Debug)]
+enum RegisterOp {
+    Set(u8),
+    Delete,
+}
+
+fn register_op() -> BoxedStrategy<RegisterOp> {
+    prop_oneof![3 => small().prop_map(RegisterOp::Set), 1 => Just(RegisterOp::Delete)].boxed()
+}
+
+fn apply_lww(
+    register: &mut LwwRegister<u8>,
+    context: &mut crdtype::CausalContext,
+    clock: &mut HybridClock<ManualClock>,
+    op: &RegisterOp,
+) -> CausalDotStore<LwwRegister<u8>> {
+    match op {
+        RegisterOp::Set(value) => register.set(context, clock.now(), *value),
+        RegisterOp::Delete => register.delete(),
+    }
+}
+
+struct Lww;
+impl Subject for Lww {
+    type Store = LwwRegister<u8>;
+    type Op = RegisterOp;
+    fn op() -> BoxedStrategy<RegisterOp> {
+        register_op()
+    }
+    fn apply(replica: &mut Replica<Self::Store>, op: &RegisterOp) -> CausalDotStore<Self::Store> {
+        let state = &mut replica.state;
+        apply_lww(&mut state.store, &mut state.context, &mut replica.clock, op)
+    }
+}
+
+struct Mv;
+impl Subject for Mv {
+    type Store = MvRegister<u8>;
+    type Op = RegisterOp;
+    fn op() -> BoxedStrategy<RegisterOp> {
+        register_op()
+    }
+    fn apply(replica: &mut Replica<Self::Store>, op: &RegisterOp) -> CausalDotStore<Self::Store> {
+        let id = replica.id();
+        let state = &mut replica.state;
+        match op {
+            RegisterOp::Set(value) => state.store.write(&mut state.context, id, *value),
+            RegisterOp::Delete => state.store.clear(),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+enum CounterOp {
+    Increment(u8),
+    Decrement(u8),
+}
+
+fn counter_op() -> BoxedStrategy<CounterOp> {
+    prop_oneof![
+        any::<u8>().prop_map(CounterOp::Increment),
+        any::<u8>().prop_map(CounterOp::Decrement)
+    ]
+    .boxed()
+}
+
+fn apply_counter(
+    counter: &mut PnCounter,
+    context: &mut crdtype::CausalContext,
+    replica: ReplicaId,
+    op: &CounterOp,
+) -> CausalDotStore<PnCounter> {
+    match op {
+        CounterOp::Increment(by) => counter.increment(context, replica, u64::from(*by)),
+        CounterOp::Decrement(by) => counter.decrement(context, replica, u64::from(*by)),
+    }
+}
+
+struct Counter;
+impl Subject for Counter {
+    type Store = PnCounter;
+    type Op = CounterOp;
+    fn op() -> BoxedStrategy<CounterOp> {
+        counter_op()
+    }
+    fn apply(replica: &mut Replica<Self::Store>, op: &CounterOp) -> CausalDotStore<Self::Store> {
+        let id = replica.id();
+        let state = &mut replica.state;
+        apply_counter(&mut state.store, &mut state.context, id, op)
+    }
+}
+
+#[derive(Clone, Debug)]
+enum SetOp {
+    Insert(u8),
+    Remove(u8),
+}
+
+fn set_op() -> BoxedStrategy<SetOp> {
+    prop_oneof![2 => small().prop_map(SetOp::Insert), 1 => small().prop_map(SetOp::Remove)].boxed()
+}
+
+fn apply_aw_set(
+    set: &mut AwSet<u8>,
+    context: &mut crdtype::CausalContext,
+    replica: ReplicaId,
+    op: &SetOp,
+) -> CausalDotStore<AwSet<u8>> {
+    match op {
+        SetOp::Insert(value) => set.insert(context, replica, *value),
+        SetOp::Remove(value) => set.remove(value),
+    }
+}
+
+struct AddWins;
+impl Subject for AddWins {
+    type Store = AwSet<u8>;
+    type Op = SetOp;
+    fn op() -> BoxedStrategy<SetOp> {
+        set_op()
+    }
+    fn apply(replica: &mut Replica<Self::Store>, op: &SetOp) -> CausalDotStore<Self::Store> {
+        let id = replica.id();
+        let state = &mut replica.state;
+        apply_aw_set(&mut state.store, &mut state.context, id, op)
+    }
+}
+
+struct TwoPhase;
+impl Subject for TwoPhase {
+    type Store = TwoPhaseSet<u8>;
+    type Op = SetOp;
+    fn op() -> BoxedStrategy<SetOp> {
+        set_op()
+    }
+    fn apply(replica: &mut Replica<Self::Store>, op: &SetOp) -> CausalDotStore<Self::Store> {
+        let id = replica.id();
+        let state = &mut replica.state;
+        match op {
+            SetOp::Insert(value) => state.store.insert(&mut state.context, id, *value),
+            SetOp::Remove(value) => state.store.remove(value),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+enum FlagOp {
+    Enable,
+    Disable,
+}
+
+struct Flag;
+impl Subject for Flag {
+    type Store = EwFlag;
+    type Op = FlagOp;
+    fn op() -> BoxedStrategy<FlagOp> {
+        prop_oneof![Just(FlagOp::Enable), Just(FlagOp::Disable)].boxed()
+    }
+    fn apply(replica: &mut Replica<Self::Store>, op: &FlagOp) -> CausalDotStore<Self::Store> {
+        let id = replica.id();
+        let state = &mut replica.state;
+        match op {
+            FlagOp::Enable => state.store.enable(&mut state.context, id),
+            FlagOp::Disable => state.store.disable(),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+enum MapOp<Inner> {
+    Update(u8, Inner),
+    Remove(u8),
+}
+
+fn map_op<Inner: Debug + 'static>(inner: BoxedStrategy<Inner>) -> BoxedStrategy<MapOp<Inner>> {
+    prop_oneof![
+        3 => (small(), inner).prop_map(|(key, op)| MapOp::Update(key, op)),
+        1 => small().prop_map(MapOp::Remove),
+    ]
+    .boxed()
+}
+
+struct MapOfRegisters;
+impl Subject for MapOfRegisters {
+    type Store = OrMap<u8, LwwRegister<u8>>;
+    type Op = MapOp<RegisterOp>;
+    fn op() -> BoxedStrategy<Self::Op> {
+        map_op(register_op())
+    }
+    fn apply(replica: &mut Replica<Self::Store>, op: &Self::Op) -> CausalDotStore<Self::Store> {
+        let state = &mut replica.state;
+        let clock = &mut replica.clock;
+        match op {
+            MapOp::Update(key, op) => state.store.update(&mut state.context, *key, |reg, ctx| {
+                apply_lww(reg, ctx, clock, op)
+            }),
+            MapOp::Remove(key) => state.store.remove(key),
+        }
+    }
+}
+
+struct MapOfSets;
+impl Subject for MapOfSets {
+    type Store = OrMap<u8, AwSet<u8>>;
+    type Op = MapOp<SetOp>;
+    fn op() -> BoxedStrategy<Self::Op> {
+        map_op(set_op())
+    }
+    fn apply(replica: &mut Replica<Self::Store>, op: &Self::Op) -> CausalDotStore<Self::Store> {
+        let id = replica.id();
+        let state = &mut replica.state;
+        match op {
+            MapOp::Update(key, op) => state.store.update(&mut state.context, *key, |set, ctx| {
+                apply_aw_set(set, ctx, id, op)
+            }),
+            MapOp::Remove(key) => state.store.remove(key),
+        }
+    }
+}
+
+struct MapOfMaps;
+impl Subject for MapOfMaps {
+    type Store = OrMap<u8, OrMap<u8, PnCounter>>;
+    type Op = MapOp<MapOp<CounterOp>>;
+    fn op() -> BoxedStrategy<Self::Op> {
+        map_op(map_op(counter_op()))
+    }
+    fn apply(replica: &mut Replica<Self::Store>, op: &Self::Op) -> CausalDotStore<Self::Store> {
+        let id = replica.id();
+        let state = &mut replica.state;
+        match op {
+            MapOp::Update(key, op) => {
+                state
+                    .store
+                    .update(&mut state.context, *key, |inner, ctx| match op {
+                        MapOp::Update(key, op) => inner.update(ctx, *key, |counter, ctx| {
+                            apply_counter(counter, ctx, id, op)
+                        }),
+                        MapOp::Remove(key) => inner.remove(key),
+                    })
+            }
+            MapOp::Remove(key) => state.store.remove(key),
+        }
+    }
+}
