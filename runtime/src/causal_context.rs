@@ -45,8 +45,11 @@ impl Run {
         }
     }
 
-    fn key(&self) -> (ReplicaId, u64) {
-        (self.replica, self.first)
+    /// The run's start in `(replica, seq)` order, as one integer: one comparison instead
+    /// of two on the hot paths.
+    #[inline]
+    fn key(&self) -> u128 {
+        order_key(self.replica, self.first)
     }
 }
 
@@ -84,39 +87,30 @@ impl CausalContext {
         if dot.seq() == 0 {
             return;
         }
-        // Fast path: the dot falls in or after the last run, as issued dots do.
-        if let Some(last) = self.runs.last_mut()
-            && last.key() <= (dot.replica(), dot.seq())
-        {
-            if last.replica == dot.replica() && dot.seq() <= last.last + 1 {
-                last.last = last.last.max(dot.seq());
-            } else {
-                self.runs.push(Run::single(dot));
-            }
-            return;
-        }
-        let at = self.runs_starting_at_or_before(dot);
-        let joins_next = self
-            .runs
+        let key = order_key(dot.replica(), dot.seq());
+        let runs = self.runs.as_mut_slice();
+        // Dots mostly arrive in order: check the last run before searching.
+        let at = if runs.last().is_none_or(|last| last.key() <= key) {
+            runs.len()
+        } else {
+            runs.partition_point(|run| run.key() <= key)
+        };
+        let extends_previous = at > 0 && {
+            let previous = runs[at - 1];
+            previous.replica == dot.replica() && dot.seq() <= previous.last + 1
+        };
+        let joins_next = runs
             .get(at)
             .is_some_and(|next| next.replica == dot.replica() && next.first == dot.seq() + 1);
-        if let Some(index) = at.checked_sub(1) {
-            let previous = self.runs[index];
-            if previous.replica == dot.replica() && dot.seq() <= previous.last + 1 {
-                if dot.seq() == previous.last + 1 {
-                    self.runs[index].last = if joins_next {
-                        self.runs.remove(at).last
-                    } else {
-                        dot.seq()
-                    };
-                }
-                return;
+        match (extends_previous, joins_next) {
+            (true, false) => runs[at - 1].last = runs[at - 1].last.max(dot.seq()),
+            // Canonical runs leave a gap of at least one dot, so this dot is that gap.
+            (true, true) => {
+                runs[at - 1].last = runs[at].last;
+                self.runs.remove(at);
             }
-        }
-        if joins_next {
-            self.runs[at].first = dot.seq();
-        } else {
-            self.runs.insert(at, Run::single(dot));
+            (false, true) => runs[at].first = dot.seq(),
+            (false, false) => self.runs.insert(at, Run::single(dot)),
         }
     }
 
@@ -221,7 +215,7 @@ impl CausalContext {
     /// How many runs start at or before `dot`, in `(replica, seq)` order.
     #[inline]
     fn runs_starting_at_or_before(&self, dot: Dot) -> usize {
-        let key = (dot.replica(), dot.seq());
+        let key = order_key(dot.replica(), dot.seq());
         self.runs.partition_point(|run| run.key() <= key)
     }
 
@@ -254,6 +248,12 @@ impl CausalContext {
         });
         valid && ordered
     }
+}
+
+/// `(replica, seq)` as one integer with the same order.
+#[inline]
+fn order_key(replica: ReplicaId, seq: u64) -> u128 {
+    (u128::from(replica.get()) << 64) | u128::from(seq)
 }
 
 /// Appends `run` to runs sorted by start, merging it into the last run when they overlap

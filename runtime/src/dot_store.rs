@@ -117,6 +117,16 @@ impl<V> DotFun<V> {
         self.entries.is_empty()
     }
 
+    /// Bytes this store holds on the heap for its entries: zero while one entry fits
+    /// inline. Heap memory owned by the values themselves is not counted.
+    pub fn heap_bytes(&self) -> usize {
+        if self.entries.spilled() {
+            self.entries.capacity() * core::mem::size_of::<(Dot, V)>()
+        } else {
+            0
+        }
+    }
+
     /// The live entries, sorted by dot.
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = (Dot, &V)> + ExactSizeIterator + '_ {
         self.entries.iter().map(|(dot, value)| (*dot, value))

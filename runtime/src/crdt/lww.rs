@@ -66,6 +66,12 @@ impl<T> LwwRegister<T> {
         self.latest().map(|(_, stamp, _)| stamp)
     }
 
+    /// Bytes held on the heap for the live writes: zero with one live write. Heap memory
+    /// owned by the values themselves (a `String`'s bytes) is not counted.
+    pub fn heap_bytes(&self) -> usize {
+        self.writes.heap_bytes()
+    }
+
     /// Every live write, sorted by dot: more than one after concurrent writes.
     pub fn writes(&self) -> impl Iterator<Item = (Dot, Timestamp, &T)> + '_ {
         self.writes.iter().map(|(dot, write)| {

@@ -1,0 +1,250 @@
+//! One named test per semantic rule that DESIGN.md fixes for the kernel's CRDTs.
+
+use crdtype::{
+    AwSet, CausalDotStore, EwFlag, HybridClock, LwwRegister, ManualClock, OrMap, PnCounter,
+    ReplicaId, Timestamp, TwoPhaseSet,
+};
+
+const ALICE: ReplicaId = ReplicaId::new(1);
+const BOB: ReplicaId = ReplicaId::new(2);
+const CAROL: ReplicaId = ReplicaId::new(3);
+
+fn clock(replica: ReplicaId, wall: &ManualClock) -> HybridClock<ManualClock> {
+    HybridClock::with_wall_clock(replica, wall.clone())
+}
+
+/// Exchanges two deltas crosswise and checks that both replicas end equal.
+fn exchange<S>(
+    a: &mut CausalDotStore<S>,
+    b: &mut CausalDotStore<S>,
+    from_a: CausalDotStore<S>,
+    from_b: CausalDotStore<S>,
+) where
+    S: crdtype::DotStore + PartialEq + std::fmt::Debug,
+{
+    a.join(from_b);
+    b.join(from_a);
+    assert_eq!(a, b, "replicas diverged");
+}
+
+#[test]
+fn register_update_concurrent_with_delete_survives() {
+    let wall = ManualClock::new(1_000);
+    let (mut alice_clock, mut bob_clock) = (clock(ALICE, &wall), clock(BOB, &wall));
+    let mut alice = CausalDotStore::<LwwRegister<String>>::new();
+    alice
+        .store
+        .set(&mut alice.context, alice_clock.now(), "Draft".into());
+    let mut bob = alice.clone();
+
+    wall.advance(10);
+    let update = alice
+        .store
+        .set(&mut alice.context, alice_clock.now(), "Final".into());
+    // Bob's delete comes later in wall time, but it has not observed Alice's update.
+    wall.advance(10);
+    let _ = bob_clock.now();
+    let delete = bob.store.delete();
+    exchange(&mut alice, &mut bob, update, delete);
+    assert_eq!(alice.store.get().map(String::as_str), Some("Final"));
+}
+
+#[test]
+fn register_delete_removes_what_it_observed() {
+    let wall = ManualClock::new(1_000);
+    let mut alice_clock = clock(ALICE, &wall);
+    let mut alice = CausalDotStore::<LwwRegister<i64>>::new();
+    let write = alice.store.set(&mut alice.context, alice_clock.now(), 7);
+    let mut bob = CausalDotStore::new();
+    bob.join(write);
+    let delete = bob.store.delete();
+    alice.join(delete);
+    assert_eq!(alice.store.get(), None);
+    assert_eq!(alice, bob);
+}
+
+#[test]
+fn concurrent_register_writes_resolve_by_timestamp_then_replica_id() {
+    let wall = ManualClock::new(1_000);
+    let (mut alice_clock, mut bob_clock) = (clock(ALICE, &wall), clock(BOB, &wall));
+    let mut alice = CausalDotStore::<LwwRegister<&str>>::new();
+    let mut bob = CausalDotStore::<LwwRegister<&str>>::new();
+
+    // Same wall time and logical counter: the greater replica id wins.
+    let from_alice = alice
+        .store
+        .set(&mut alice.context, alice_clock.now(), "alice");
+    let from_bob = bob.store.set(&mut bob.context, bob_clock.now(), "bob");
+    exchange(&mut alice, &mut bob, from_alice, from_bob);
+    assert_eq!(alice.store.get(), Some(&"bob"));
+    // Both concurrent writes stay live under their dots.
+    assert_eq!(alice.store.writes().count(), 2);
+
+    // A later wall time beats a greater replica id.
+    let later = Timestamp {
+        wall_micros: 2_000,
+        logical: 0,
+        replica: ALICE,
+    };
+    let mut carol = CausalDotStore::<LwwRegister<&str>>::new();
+    let from_carol = carol.store.set(
+        &mut carol.context,
+        Timestamp {
+            wall_micros: 1_999,
+            logical: 9,
+            replica: CAROL,
+        },
+        "carol",
+    );
+    let mut dave = CausalDotStore::<LwwRegister<&str>>::new();
+    let from_dave = dave.store.set(&mut dave.context, later, "later");
+    exchange(&mut carol, &mut dave, from_carol, from_dave);
+    assert_eq!(carol.store.get(), Some(&"later"));
+}
+
+#[test]
+fn a_write_that_observed_concurrent_writes_replaces_them_all() {
+    let wall = ManualClock::new(1_000);
+    let (mut alice_clock, mut bob_clock) = (clock(ALICE, &wall), clock(BOB, &wall));
+    let mut alice = CausalDotStore::<LwwRegister<i64>>::new();
+    let mut bob = CausalDotStore::<LwwRegister<i64>>::new();
+    let from_alice = alice.store.set(&mut alice.context, alice_clock.now(), 1);
+    let from_bob = bob.store.set(&mut bob.context, bob_clock.now(), 2);
+    exchange(&mut alice, &mut bob, from_alice, from_bob);
+    wall.advance(5);
+    let resolve = alice.store.set(&mut alice.context, alice_clock.now(), 3);
+    bob.join(resolve);
+    assert_eq!(bob.store.writes().count(), 1);
+    assert_eq!(bob.store.get(), Some(&3));
+}
+
+#[test]
+fn map_entry_update_concurrent_with_its_removal_keeps_the_entry() {
+    let wall = ManualClock::new(1_000);
+    let mut alice_clock = clock(ALICE, &wall);
+    let mut alice = CausalDotStore::<OrMap<String, LwwRegister<i64>>>::new();
+    let stamp = alice_clock.now();
+    alice
+        .store
+        .update(&mut alice.context, "seats".into(), |reg, ctx| {
+            reg.set(ctx, stamp, 10)
+        });
+    let mut bob = alice.clone();
+
+    let stamp = alice_clock.now();
+    let update = alice
+        .store
+        .update(&mut alice.context, "seats".into(), |reg, ctx| {
+            reg.set(ctx, stamp, 12)
+        });
+    let removal = bob.store.remove(&"seats".into());
+    exchange(&mut alice, &mut bob, update, removal);
+    let seats = alice.store.get(&"seats".into()).and_then(|reg| reg.get());
+    assert_eq!(seats, Some(&12));
+}
+
+#[test]
+fn map_removal_that_observed_every_update_removes_the_entry() {
+    let wall = ManualClock::new(1_000);
+    let mut alice_clock = clock(ALICE, &wall);
+    let mut alice = CausalDotStore::<OrMap<u8, PnCounter>>::new();
+    alice
+        .store
+        .update(&mut alice.context, 1, |c, ctx| c.increment(ctx, ALICE, 3));
+    let _ = alice_clock.now();
+    let mut bob = alice.clone();
+    let removal = bob.store.remove(&1);
+    alice.join(removal);
+    assert!(alice.store.is_empty());
+    assert_eq!(alice, bob);
+}
+
+#[test]
+fn enable_wins_over_a_concurrent_disable() {
+    let mut alice = CausalDotStore::<EwFlag>::new();
+    alice.store.enable(&mut alice.context, ALICE);
+    let mut bob = alice.clone();
+    let enable = alice.store.enable(&mut alice.context, ALICE);
+    let disable = bob.store.disable();
+    exchange(&mut alice, &mut bob, enable, disable);
+    assert!(alice.store.is_enabled());
+
+    // A disable that observed every enable turns the flag off everywhere.
+    let disable = bob.store.disable();
+    alice.join(disable);
+    assert!(!alice.store.is_enabled());
+}
+
+#[test]
+fn add_wins_over_a_concurrent_remove() {
+    let mut alice = CausalDotStore::<AwSet<&str>>::new();
+    alice.store.insert(&mut alice.context, ALICE, "milk");
+    let mut bob = alice.clone();
+    let add = alice.store.insert(&mut alice.context, ALICE, "milk");
+    let remove = bob.store.remove(&"milk");
+    exchange(&mut alice, &mut bob, add, remove);
+    assert!(alice.store.contains(&"milk"));
+
+    let remove = bob.store.remove(&"milk");
+    alice.join(remove);
+    assert!(!alice.store.contains(&"milk"));
+}
+
+#[test]
+fn two_phase_set_removal_is_permanent() {
+    let mut alice = CausalDotStore::<TwoPhaseSet<&str>>::new();
+    let mut bob = CausalDotStore::<TwoPhaseSet<&str>>::new();
+    let add = alice.store.insert(&mut alice.context, ALICE, "ticket-1");
+    bob.join(add);
+    let remove = bob.store.remove(&"ticket-1");
+    // Concurrent with the removal, Alice adds the element again.
+    let re_add = alice.store.insert(&mut alice.context, ALICE, "ticket-1");
+    exchange(&mut alice, &mut bob, re_add, remove);
+    assert!(!alice.store.contains(&"ticket-1"));
+    assert!(alice.store.is_removed(&"ticket-1"));
+
+    // After the removal is known, adding again does nothing, locally or remotely.
+    let late = alice.store.insert(&mut alice.context, ALICE, "ticket-1");
+    assert!(late.store.is_empty() && late.context.is_empty());
+    bob.join(late);
+    assert!(!bob.store.contains(&"ticket-1"));
+}
+
+#[test]
+fn counter_sums_increments_and_decrements_from_all_replicas() {
+    let mut replicas: Vec<CausalDotStore<PnCounter>> = vec![CausalDotStore::new(); 3];
+    let mut deltas = Vec::new();
+    for (replica, (id, up, down)) in
+        replicas
+            .iter_mut()
+            .zip([(ALICE, 10, 1), (BOB, 5, 7), (CAROL, 0, 4)])
+    {
+        deltas.push(replica.store.increment(&mut replica.context, id, up));
+        deltas.push(replica.store.decrement(&mut replica.context, id, down));
+        deltas.push(replica.store.increment(&mut replica.context, id, 1));
+    }
+    for replica in &mut replicas {
+        for delta in deltas.iter().rev() {
+            replica.join(delta.clone());
+        }
+    }
+    for replica in &replicas {
+        assert_eq!(replica.store.value(), (10 - 1 + 1) + (5 - 7 + 1) + (-4 + 1));
+    }
+}
+
+#[test]
+fn an_lww_register_of_an_i64_with_one_write_fits_in_64_bytes() {
+    let wall = ManualClock::new(1_000);
+    let mut alice_clock = clock(ALICE, &wall);
+    let mut register = CausalDotStore::<LwwRegister<i64>>::new();
+    register
+        .store
+        .set(&mut register.context, alice_clock.now(), 42);
+    register
+        .store
+        .set(&mut register.context, alice_clock.now(), 43);
+    let bytes = std::mem::size_of_val(&register.store) + register.store.heap_bytes();
+    assert!(bytes <= 64, "{bytes} bytes");
+    assert_eq!(register.store.heap_bytes(), 0);
+}
