@@ -93,7 +93,7 @@ impl CausalContext {
         let at = if runs.last().is_none_or(|last| last.key() <= key) {
             runs.len()
         } else {
-            runs.partition_point(|run| run.key() <= key)
+            runs_starting_at_or_before(runs, dot)
         };
         let extends_previous = at > 0 && {
             let previous = runs[at - 1];
@@ -215,8 +215,7 @@ impl CausalContext {
     /// How many runs start at or before `dot`, in `(replica, seq)` order.
     #[inline]
     fn runs_starting_at_or_before(&self, dot: Dot) -> usize {
-        let key = order_key(dot.replica(), dot.seq());
-        self.runs.partition_point(|run| run.key() <= key)
+        runs_starting_at_or_before(&self.runs, dot)
     }
 
     /// How many runs belong to replicas up to and including `replica`.
@@ -248,6 +247,16 @@ impl CausalContext {
         });
         valid && ordered
     }
+}
+
+/// How many of the sorted `runs` start at or before `dot`. Two searches on plain integers
+/// (the replica's runs, then the run within them) beat one on `(replica, seq)` pairs.
+#[inline]
+fn runs_starting_at_or_before(runs: &[Run], dot: Dot) -> usize {
+    let replica_start = runs.partition_point(|run| run.replica < dot.replica());
+    let within = runs[replica_start..]
+        .partition_point(|run| run.replica == dot.replica() && run.first <= dot.seq());
+    replica_start + within
 }
 
 /// `(replica, seq)` as one integer with the same order.
