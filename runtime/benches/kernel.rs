@@ -1,7 +1,8 @@
 //! Kernel benchmarks: `cargo bench -p crdtype`. Medians are quoted in the README.
 
 use crdtype::{
-    CausalContext, CausalDotStore, Dot, HybridClock, LwwRegister, OrMap, ReplicaId, Timestamp,
+    CausalContext, CausalDotStore, ContextBuilder, Dot, HybridClock, LwwRegister, OrMap, ReplicaId,
+    Timestamp,
 };
 use divan::{Bencher, black_box};
 
@@ -35,6 +36,7 @@ fn lww_set_with_clock(bencher: Bencher<'_, '_>) {
 fn lww_set_batch_of_10_fields(bencher: Bencher<'_, '_>) {
     let mut clock = HybridClock::new(ALICE);
     let mut document = CausalDotStore::<[LwwRegister<i64>; 10]>::default();
+    let mut builder = ContextBuilder::new();
     let mut value = 0;
     bencher.counter(10u32).bench_local(|| {
         value += 1;
@@ -46,9 +48,10 @@ fn lww_set_batch_of_10_fields(bencher: Bencher<'_, '_>) {
                 stamp,
                 black_box(value),
                 delta_field,
-                &mut delta.context,
+                &mut builder,
             );
         }
+        delta.context = builder.build();
         delta
     });
 }

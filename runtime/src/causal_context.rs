@@ -249,6 +249,73 @@ impl CausalContext {
     }
 }
 
+/// The dots of a delta that a batch of edits is building, recorded as the edits happen and
+/// turned into a [`CausalContext`] once, when the batch is complete.
+///
+/// Recording a dot is one push; keeping a context canonical after every edit costs more.
+/// Dots the batch issued are kept as runs (a batch issues consecutive dots), dots it
+/// observed in a list (usually already sorted, as the fields were last written in order).
+/// [`build`](Self::build) keeps the buffers, so one builder serves batch after batch
+/// without allocating.
+#[derive(Clone, Debug, Default)]
+pub struct ContextBuilder {
+    observed: Vec<Dot>,
+    issued: SmallVec<[Run; 2]>,
+}
+
+impl ContextBuilder {
+    /// An empty builder.
+    pub const fn new() -> Self {
+        Self {
+            observed: Vec::new(),
+            issued: SmallVec::new_const(),
+        }
+    }
+
+    /// Records a dot the batch observed: one its edits replace or remove.
+    #[inline]
+    pub fn observe(&mut self, dot: Dot) {
+        self.observed.push(dot);
+    }
+
+    /// Records a dot the batch issued.
+    #[inline]
+    pub fn issue(&mut self, dot: Dot) {
+        match self.issued.last_mut() {
+            Some(run) if run.replica == dot.replica() && run.last + 1 == dot.seq() => {
+                run.last = dot.seq();
+            }
+            _ => self.issued.push(Run::single(dot)),
+        }
+    }
+
+    /// The context of every dot recorded since the last build; empties the builder.
+    /// O(n) when the observed dots were recorded in order, O(n log n) otherwise.
+    pub fn build(&mut self) -> CausalContext {
+        if !self.observed.is_sorted() {
+            self.observed.sort_unstable();
+        }
+        if !self.issued.is_sorted_by_key(Run::key) {
+            self.issued.sort_unstable_by_key(Run::key);
+        }
+        let mut context = CausalContext::new();
+        let mut issued = self.issued.iter().copied().peekable();
+        for run in self.observed.iter().filter(|dot| dot.seq() > 0) {
+            let run = Run::single(*run);
+            while let Some(before) = issued.next_if(|issued| issued.key() < run.key()) {
+                push_coalescing(&mut context.runs, before);
+            }
+            push_coalescing(&mut context.runs, run);
+        }
+        for run in issued {
+            push_coalescing(&mut context.runs, run);
+        }
+        self.observed.clear();
+        self.issued.clear();
+        context
+    }
+}
+
 /// How many of the sorted `runs` start at or before `dot`. Two searches on plain integers
 /// (the replica's runs, then the run within them) beat one on `(replica, seq)` pairs.
 #[inline]

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use smallvec::SmallVec;
 
-use crate::{CausalContext, Dot, ReplicaId};
+use crate::{CausalContext, ContextBuilder, Dot, ReplicaId};
 
 /// A store of dot-tagged data that can be joined under causal contexts.
 ///
@@ -166,15 +166,19 @@ impl<V> DotFun<V> {
     /// Removes every entry; returns the delta of the removal: nothing stored, the removed
     /// dots as context.
     pub fn clear(&mut self) -> CausalDotStore<Self> {
-        let mut delta = CausalDotStore::new();
-        self.clear_into(&mut delta.context);
-        delta
+        let context = self.dots().collect();
+        self.entries.clear();
+        CausalDotStore {
+            store: Self::new(),
+            context,
+        }
     }
 
-    /// [`clear`](Self::clear), adding the removed dots to the context of a delta under
-    /// construction.
-    pub fn clear_into(&mut self, delta_context: &mut CausalContext) {
-        delta_context.extend(self.dots());
+    /// [`clear`](Self::clear) within a batch: the removed dots go to the batch's builder.
+    pub fn clear_into(&mut self, delta_context: &mut ContextBuilder) {
+        for dot in self.dots() {
+            delta_context.observe(dot);
+        }
         self.entries.clear();
     }
 
@@ -191,36 +195,53 @@ impl<V> DotFun<V> {
     where
         V: Clone,
     {
-        let mut delta = CausalDotStore::new();
-        self.overwrite_into(
-            context,
-            replica,
-            value,
-            &mut delta.store,
-            &mut delta.context,
-        );
-        delta
+        let mut delta_context = CausalContext::new();
+        let dot = self.supersede(context, replica, value.clone(), |seen| {
+            delta_context.insert(seen);
+        });
+        delta_context.insert(dot);
+        CausalDotStore {
+            store: Self::single(dot, value),
+            context: delta_context,
+        }
     }
 
-    /// [`overwrite`](Self::overwrite), adding the change to a delta under construction
-    /// (`delta_store` under `delta_context`) instead of returning a new one: a batch of
-    /// edits shares one delta.
+    /// [`overwrite`](Self::overwrite) within a batch: the new entry goes to the batch's
+    /// delta store `delta_store` (replacing what the batch wrote there before), the dots to
+    /// its builder.
     pub fn overwrite_into(
         &mut self,
         context: &mut CausalContext,
         replica: ReplicaId,
         value: V,
         delta_store: &mut Self,
-        delta_context: &mut CausalContext,
+        delta_context: &mut ContextBuilder,
     ) where
         V: Clone,
     {
-        let dot = context.issue_dot(replica);
-        delta_context.extend(self.dots());
-        delta_context.insert(dot);
-        self.replace_all(dot, value.clone());
-        // Whatever the delta held for this store, the new entry now supersedes it.
+        let dot = self.supersede(context, replica, value.clone(), |seen| {
+            delta_context.observe(seen);
+        });
+        delta_context.issue(dot);
         delta_store.replace_all(dot, value);
+    }
+
+    /// Issues the next dot of `replica`, reports each live dot to `observe`, and leaves
+    /// `value` under the new dot as the only entry.
+    #[inline]
+    fn supersede(
+        &mut self,
+        context: &mut CausalContext,
+        replica: ReplicaId,
+        value: V,
+        mut observe: impl FnMut(Dot),
+    ) -> Dot {
+        let dot = context.issue_dot(replica);
+        for seen in self.dots() {
+            observe(seen);
+        }
+        self.replace_all(dot, value);
+        dot
     }
 
     fn replace_all(&mut self, dot: Dot, value: V) {

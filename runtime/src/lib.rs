@@ -63,7 +63,7 @@ mod crdt;
 mod dot;
 mod dot_store;
 
-pub use causal_context::CausalContext;
+pub use causal_context::{CausalContext, ContextBuilder};
 pub use clock::{
     ClockSkew, HighWaterMark, HybridClock, ManualClock, SystemClock, Timestamp, WallClock,
 };

@@ -1,6 +1,6 @@
 //! Last-writer-wins register with observed-remove deletes.
 
-use crate::{CausalContext, CausalDotStore, Dot, DotFun, DotStore, Timestamp};
+use crate::{CausalContext, CausalDotStore, ContextBuilder, Dot, DotFun, DotStore, Timestamp};
 
 /// A register whose visible value is the latest write by [`Timestamp`] order, with deletes
 /// that remove only what they have observed.
@@ -101,16 +101,16 @@ impl<T> LwwRegister<T> {
             .map_store(|writes| Self { writes })
     }
 
-    /// [`set`](Self::set), adding the change to an existing delta (`delta_store` under
-    /// `delta_context`) instead of returning a new one: a batch of edits to the fields of
-    /// one document shares one delta and one context.
+    /// [`set`](Self::set) within a batch of edits to the fields of one document, which
+    /// share one delta: the write goes to the batch's `delta_store` for this register, its
+    /// dots to the batch's [`ContextBuilder`].
     pub fn set_into(
         &mut self,
         context: &mut CausalContext,
         stamp: Timestamp,
         value: T,
         delta_store: &mut Self,
-        delta_context: &mut CausalContext,
+        delta_context: &mut ContextBuilder,
     ) where
         T: Clone,
     {
@@ -129,9 +129,9 @@ impl<T> LwwRegister<T> {
         self.writes.clear().map_store(|writes| Self { writes })
     }
 
-    /// [`delete`](Self::delete), adding the removal to a delta under construction; the
-    /// delta's own write for this register, if any, is removed too.
-    pub fn delete_into(&mut self, delta_store: &mut Self, delta_context: &mut CausalContext) {
+    /// [`delete`](Self::delete) within a batch: the removed dots go to the batch's
+    /// builder, and the batch's own write to this register, if any, is dropped.
+    pub fn delete_into(&mut self, delta_store: &mut Self, delta_context: &mut ContextBuilder) {
         self.writes.clear_into(delta_context);
         delta_store.writes.clear_into(delta_context);
     }
