@@ -158,20 +158,7 @@ impl CausalContext {
             self.clone_from(other);
             return;
         }
-        let mut merged = SmallVec::with_capacity(self.runs.len() + other.runs.len());
-        let (mut mine, mut theirs) = (self.runs.iter().peekable(), other.runs.iter().peekable());
-        loop {
-            let next = match (mine.peek(), theirs.peek()) {
-                (Some(a), Some(b)) if b.key() < a.key() => theirs.next(),
-                (Some(_), _) => mine.next(),
-                (None, _) => theirs.next(),
-            };
-            match next {
-                Some(run) => push_coalescing(&mut merged, *run),
-                None => break,
-            }
-        }
-        self.runs = merged;
+        *self = merge_runs(self.runs.iter().copied(), other.runs.iter().copied());
     }
 
     /// The version vector: `(replica, n)` for each replica whose dots `1..=n` are all in the
@@ -230,9 +217,9 @@ impl CausalContext {
         let mut runs = core::mem::take(&mut self.runs);
         runs.retain(|run| run.first >= 1 && run.first <= run.last);
         runs.sort_unstable_by_key(Run::key);
-        for run in runs {
-            push_coalescing(&mut self.runs, run);
-        }
+        let mut builder = RunsBuilder::default();
+        runs.into_iter().for_each(|run| builder.push(run));
+        *self = builder.finish();
     }
 
     #[cfg(test)]
@@ -298,18 +285,11 @@ impl ContextBuilder {
         if !self.issued.is_sorted_by_key(Run::key) {
             self.issued.sort_unstable_by_key(Run::key);
         }
-        let mut context = CausalContext::new();
-        let mut issued = self.issued.iter().copied().peekable();
-        for run in self.observed.iter().filter(|dot| dot.seq() > 0) {
-            let run = Run::single(*run);
-            while let Some(before) = issued.next_if(|issued| issued.key() < run.key()) {
-                push_coalescing(&mut context.runs, before);
-            }
-            push_coalescing(&mut context.runs, run);
-        }
-        for run in issued {
-            push_coalescing(&mut context.runs, run);
-        }
+        let observed = self.observed.iter().filter(|dot| dot.seq() > 0);
+        let context = merge_runs(
+            observed.map(|&dot| Run::single(dot)),
+            self.issued.iter().copied(),
+        );
         self.observed.clear();
         self.issued.clear();
         context
@@ -332,15 +312,49 @@ fn order_key(replica: ReplicaId, seq: u64) -> u128 {
     (u128::from(replica.get()) << 64) | u128::from(seq)
 }
 
-/// Appends `run` to runs sorted by start, merging it into the last run when they overlap
-/// or touch.
-fn push_coalescing(runs: &mut SmallVec<[Run; 2]>, run: Run) {
-    match runs.last_mut() {
-        Some(last) if last.replica == run.replica && run.first <= last.last.saturating_add(1) => {
-            last.last = last.last.max(run.last);
+/// Coalesces runs arriving sorted by start, holding the open run in a local so that only
+/// finished runs touch the vector.
+#[derive(Default)]
+struct RunsBuilder {
+    done: SmallVec<[Run; 2]>,
+    open: Option<Run>,
+}
+
+impl RunsBuilder {
+    #[inline]
+    fn push(&mut self, run: Run) {
+        match &mut self.open {
+            Some(open)
+                if open.replica == run.replica && run.first <= open.last.saturating_add(1) =>
+            {
+                open.last = open.last.max(run.last);
+            }
+            open => {
+                if let Some(finished) = open.replace(run) {
+                    self.done.push(finished);
+                }
+            }
         }
-        _ => runs.push(run),
     }
+
+    fn finish(mut self) -> CausalContext {
+        self.done.extend(self.open);
+        CausalContext { runs: self.done }
+    }
+}
+
+/// The canonical context of two run sequences, each sorted by start.
+fn merge_runs(a: impl Iterator<Item = Run>, b: impl Iterator<Item = Run>) -> CausalContext {
+    let mut runs = RunsBuilder::default();
+    let mut b = b.peekable();
+    for run in a {
+        while let Some(before) = b.next_if(|other| other.key() < run.key()) {
+            runs.push(before);
+        }
+        runs.push(run);
+    }
+    b.for_each(|run| runs.push(run));
+    runs.finish()
 }
 
 impl fmt::Debug for CausalContext {
@@ -464,6 +478,27 @@ mod tests {
                 let mut inserted = context.clone();
                 inserted.insert(next);
                 prop_assert_eq!(issued, inserted);
+            }
+        }
+
+        #[test]
+        fn a_builder_builds_the_context_of_the_dots_it_recorded(
+            observed in dots(),
+            issued in dots(),
+            rounds in 1..3usize,
+        ) {
+            let mut builder = ContextBuilder::new();
+            for _ in 0..rounds {
+                for &dot in &observed {
+                    builder.observe(dot);
+                }
+                for &dot in &issued {
+                    builder.issue(dot);
+                }
+                let built = builder.build();
+                prop_assert!(built.is_canonical());
+                let expected: CausalContext = observed.iter().chain(&issued).copied().collect();
+                prop_assert_eq!(built, expected);
             }
         }
 

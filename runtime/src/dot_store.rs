@@ -237,10 +237,16 @@ impl<V> DotFun<V> {
         mut observe: impl FnMut(Dot),
     ) -> Dot {
         let dot = context.issue_dot(replica);
-        for seen in self.dots() {
-            observe(seen);
+        if let [only] = self.entries.as_mut_slice() {
+            // The usual case: one live write, replaced in place.
+            observe(only.0);
+            *only = (dot, value);
+        } else {
+            for seen in self.dots() {
+                observe(seen);
+            }
+            self.replace_all(dot, value);
         }
-        self.replace_all(dot, value);
         dot
     }
 

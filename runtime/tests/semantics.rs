@@ -248,3 +248,69 @@ fn an_lww_register_of_an_i64_with_one_write_fits_in_64_bytes() {
     assert!(bytes <= 64, "{bytes} bytes");
     assert_eq!(register.store.heap_bytes(), 0);
 }
+
+#[test]
+fn a_batch_delta_equals_the_join_of_the_deltas_of_its_edits() {
+    use crdtype::{CausalContext, ContextBuilder, DotStore};
+
+    let wall = ManualClock::new(1_000);
+    let mut alice_clock = clock(ALICE, &wall);
+    // Three fields with history, including a concurrent write from Bob on field 1.
+    let mut fields: [LwwRegister<i64>; 3] = Default::default();
+    let mut context = CausalContext::new();
+    for (value, field) in fields.iter_mut().enumerate() {
+        field.set(&mut context, alice_clock.now(), value as i64);
+    }
+    let mut bob = CausalDotStore::<LwwRegister<i64>>::new();
+    let from_bob = bob.store.set(
+        &mut bob.context,
+        Timestamp {
+            wall_micros: 900,
+            logical: 0,
+            replica: BOB,
+        },
+        -1,
+    );
+    fields[1].join(&context, from_bob.store, &from_bob.context);
+    context.join(&from_bob.context);
+
+    // The same edits, once one by one and once as a batch.
+    let edits: [(usize, Option<i64>); 5] = [
+        (0, Some(10)),
+        (1, Some(11)),
+        (0, Some(12)),
+        (2, None),
+        (1, None),
+    ];
+    let mut one_by_one = (fields.clone(), context.clone());
+    let mut joined = CausalDotStore::<[LwwRegister<i64>; 3]>::default();
+    let stamp = alice_clock.now();
+    for &(index, value) in &edits {
+        let delta = match value {
+            Some(value) => one_by_one.0[index].set(&mut one_by_one.1, stamp, value),
+            None => one_by_one.0[index].delete(),
+        };
+        joined.store[index].join(&joined.context, delta.store, &delta.context);
+        joined.context.join(&delta.context);
+    }
+
+    let mut batch = CausalDotStore::<[LwwRegister<i64>; 3]>::default();
+    let mut builder = ContextBuilder::new();
+    for &(index, value) in &edits {
+        match value {
+            Some(value) => fields[index].set_into(
+                &mut context,
+                stamp,
+                value,
+                &mut batch.store[index],
+                &mut builder,
+            ),
+            None => fields[index].delete_into(&mut batch.store[index], &mut builder),
+        }
+    }
+    batch.context = builder.build();
+
+    assert_eq!(fields, one_by_one.0);
+    assert_eq!(context, one_by_one.1);
+    assert_eq!(batch, joined);
+}
