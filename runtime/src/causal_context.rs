@@ -97,11 +97,12 @@ impl CausalContext {
         };
         let extends_previous = at > 0 && {
             let previous = runs[at - 1];
-            previous.replica == dot.replica() && dot.seq() <= previous.last + 1
+            // `seq >= 1` here, so `seq - 1` cannot underflow; `last + 1` could overflow.
+            previous.replica == dot.replica() && dot.seq() - 1 <= previous.last
         };
         let joins_next = runs
             .get(at)
-            .is_some_and(|next| next.replica == dot.replica() && next.first == dot.seq() + 1);
+            .is_some_and(|next| next.replica == dot.replica() && next.first - 1 == dot.seq());
         match (extends_previous, joins_next) {
             (true, false) => runs[at - 1].last = runs[at - 1].last.max(dot.seq()),
             // Canonical runs leave a gap of at least one dot, so this dot is that gap.
@@ -116,19 +117,25 @@ impl CausalContext {
 
     /// The next dot `replica` should issue: one past the greatest of its dots in the set.
     /// O(log n).
+    ///
+    /// # Panics
+    ///
+    /// If `replica` has used every sequence number up to `u64::MAX`. Contexts received from
+    /// other replicas never get there: [`CausalDotStore::validate`](crate::CausalDotStore::validate)
+    /// refuses sequence numbers above [`MAX_SEQ`].
     #[inline]
     pub fn next_dot(&self, replica: ReplicaId) -> Dot {
-        Dot::new(replica, self.max_seq(replica) + 1)
+        Dot::new(replica, successor_seq(self.max_seq(replica), replica))
     }
 
     /// Issues the next dot of `replica` and adds it to the set: [`next_dot`](Self::next_dot)
-    /// then [`insert`](Self::insert) in one look-up. O(log n).
+    /// then [`insert`](Self::insert) in one look-up. O(log n). Panics where `next_dot` does.
     #[inline]
     pub fn issue_dot(&mut self, replica: ReplicaId) -> Dot {
         let after = self.runs_of_replica_end(replica);
         match after.checked_sub(1).map(|index| &mut self.runs[index]) {
             Some(run) if run.replica == replica => {
-                run.last += 1;
+                run.last = successor_seq(run.last, replica);
                 Dot::new(replica, run.last)
             }
             _ => {
@@ -186,9 +193,11 @@ impl CausalContext {
             .map(|run| (run.replica, run.first..=run.last))
     }
 
-    /// How many dots the set holds.
+    /// How many dots the set holds (saturating at `u64::MAX`).
     pub fn dot_count(&self) -> u64 {
-        self.runs.iter().map(|run| run.last - run.first + 1).sum()
+        self.runs.iter().fold(0u64, |sum, run| {
+            sum.saturating_add((run.last - run.first).saturating_add(1))
+        })
     }
 
     /// Every dot in the set, sorted. Beware: a run of `n` dots yields `n` items; use
@@ -230,7 +239,7 @@ impl CausalContext {
             .all(|run| run.first >= 1 && run.first <= run.last);
         let ordered = self.runs.windows(2).all(|pair| {
             let (a, b) = (pair[0], pair[1]);
-            a.replica < b.replica || (a.replica == b.replica && a.last + 1 < b.first)
+            a.replica < b.replica || (a.replica == b.replica && a.last < b.first - 1)
         });
         valid && ordered
     }
@@ -268,8 +277,11 @@ impl ContextBuilder {
     /// Records a dot the batch issued.
     #[inline]
     pub fn issue(&mut self, dot: Dot) {
+        if dot.seq() == 0 {
+            return;
+        }
         match self.issued.last_mut() {
-            Some(run) if run.replica == dot.replica() && run.last + 1 == dot.seq() => {
+            Some(run) if run.replica == dot.replica() && run.last == dot.seq() - 1 => {
                 run.last = dot.seq();
             }
             _ => self.issued.push(Run::single(dot)),
@@ -293,6 +305,21 @@ impl ContextBuilder {
         self.observed.clear();
         self.issued.clear();
         context
+    }
+}
+
+/// The greatest sequence number a dot may carry: contexts and stores received from other
+/// replicas with anything above it are refused by
+/// [`CausalDotStore::validate`](crate::CausalDotStore::validate), so that issuing the next
+/// dot can never run out of numbers because of what a peer sent.
+pub const MAX_SEQ: u64 = 1 << 62;
+
+/// `seq + 1` for the next dot of `replica`.
+#[inline]
+fn successor_seq(seq: u64, replica: ReplicaId) -> u64 {
+    match seq.checked_add(1) {
+        Some(next) => next,
+        None => panic!("replica {replica} has used every sequence number"),
     }
 }
 
@@ -401,8 +428,11 @@ mod tests {
         Dot::new(ReplicaId::new(replica), seq)
     }
 
+    /// Dots of 4 replicas, mostly small sequence numbers (so that runs meet), sometimes at
+    /// the top of the range (so that arithmetic at `u64::MAX` is exercised).
     fn dots() -> impl Strategy<Value = Vec<Dot>> {
-        prop::collection::vec((0..4u64, 1..12u64).prop_map(|(r, s)| dot(r, s)), 0..40)
+        let seq = prop_oneof![8 => 1..12u64, 1 => (u64::MAX - 3)..=u64::MAX];
+        prop::collection::vec((0..4u64, seq).prop_map(|(r, s)| dot(r, s)), 0..40)
     }
 
     fn represented(context: &CausalContext) -> BTreeSet<Dot> {
@@ -462,13 +492,13 @@ mod tests {
                 model.insert(dot);
                 prop_assert!(context.is_canonical());
                 prop_assert_eq!(&represented(&context), &model);
-                for probe in 0..14 {
+                for probe in (0..14).chain((u64::MAX - 4)..=u64::MAX) {
                     let probe = Dot::new(dot.replica(), probe);
                     prop_assert_eq!(context.contains(probe), probe.seq() == 0 || model.contains(&probe));
                 }
             }
             prop_assert_eq!(context.dot_count(), model.len() as u64);
-            for replica in 0..4 {
+            for replica in (0..4).filter(|&r| context.max_seq(ReplicaId::new(r)) < u64::MAX) {
                 let next = context.next_dot(ReplicaId::new(replica));
                 prop_assert!(!context.contains(next));
                 let max = model.iter().filter(|d| d.replica().get() == replica).map(|d| d.seq()).max();

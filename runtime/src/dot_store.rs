@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use smallvec::SmallVec;
 
-use crate::{CausalContext, ContextBuilder, Dot, ReplicaId};
+use crate::{CausalContext, ContextBuilder, Dot, MAX_SEQ, ReplicaId};
 
 /// A store of dot-tagged data that can be joined under causal contexts.
 ///
@@ -25,8 +25,23 @@ pub trait DotStore: Default {
     /// as an absent one, and a [`DotMap`] never holds one.
     fn is_bottom(&self) -> bool;
 
+    /// Calls `visit` with every dot in the store.
+    fn for_each_dot(&self, visit: &mut dyn FnMut(Dot));
+
     /// Adds every dot in the store to `context`: the dots a removal of this value observes.
-    fn collect_dots(&self, context: &mut CausalContext);
+    fn collect_dots(&self, context: &mut CausalContext) {
+        self.for_each_dot(&mut |dot| context.insert(dot));
+    }
+
+    /// Removes every dot from the store, keeping any state that is not tagged with dots
+    /// (such as the permanent removals of a [`TwoPhaseSet`](crate::TwoPhaseSet)): the effect
+    /// of a removal that observed all of it. Returns the removed dots.
+    fn remove_dots(&mut self) -> CausalContext {
+        let mut observed = CausalContext::new();
+        self.collect_dots(&mut observed);
+        self.join(&observed, Self::default(), &observed);
+        observed
+    }
 
     /// Joins `other`, whose context is `other_context`, into `self`, whose context is
     /// `context`. The contexts are not changed; the caller joins them afterwards.
@@ -62,6 +77,56 @@ impl<S: DotStore> CausalDotStore<S> {
         self.join(other);
         self
     }
+}
+
+impl<S: DotStore> CausalDotStore<S> {
+    /// Checks what every state and delta made by an honest replica satisfies; run it on
+    /// anything received from another replica before joining it. Every stored dot must be
+    /// in the context (a dot outside it would be kept by every join and never removed), and
+    /// sequence numbers must lie in `1..=MAX_SEQ`.
+    pub fn validate(&self) -> Result<(), InvalidDelta> {
+        if let Some((replica, range)) = self
+            .context
+            .runs()
+            .find(|(_, range)| *range.end() > MAX_SEQ)
+        {
+            return Err(InvalidDelta::SequenceTooLarge(Dot::new(
+                replica,
+                *range.end(),
+            )));
+        }
+        let mut problem = None;
+        self.store.for_each_dot(&mut |dot| {
+            if problem.is_some() {
+                return;
+            }
+            problem = if dot.seq() == 0 {
+                Some(InvalidDelta::ZeroSequence(dot))
+            } else if dot.seq() > MAX_SEQ {
+                Some(InvalidDelta::SequenceTooLarge(dot))
+            } else if !self.context.contains(dot) {
+                Some(InvalidDelta::StoredDotNotInContext(dot))
+            } else {
+                None
+            };
+        });
+        problem.map_or(Ok(()), Err)
+    }
+}
+
+/// Why a state or delta received from another replica was refused by
+/// [`CausalDotStore::validate`].
+#[derive(Clone, Copy, PartialEq, Eq, Debug, thiserror::Error)]
+pub enum InvalidDelta {
+    /// A stored dot has sequence number 0, which no replica issues.
+    #[error("dot {0} has sequence number 0, which no replica issues")]
+    ZeroSequence(Dot),
+    /// A dot's sequence number is above [`MAX_SEQ`].
+    #[error("dot {0} has a sequence number above the limit of {MAX_SEQ}")]
+    SequenceTooLarge(Dot),
+    /// A stored dot is missing from the context that should cover it.
+    #[error("dot {0} is stored but missing from the delta's context")]
+    StoredDotNotInContext(Dot),
 }
 
 impl<S> CausalDotStore<S> {
@@ -269,11 +334,12 @@ impl<V> DotStore for DotFun<V> {
         self.entries.is_empty()
     }
 
-    fn collect_dots(&self, context: &mut CausalContext) {
-        context.extend(self.dots());
+    fn for_each_dot(&self, visit: &mut dyn FnMut(Dot)) {
+        self.dots().for_each(visit);
     }
 
-    /// `(s ∩ s') ∪ (s \ c') ∪ (s' \ c)`. O((n + m) log(n + m)).
+    /// `(s ∩ s') ∪ (s \ c') ∪ (s' \ c)`. O((n + m) log(n + m)) look-ups; inserting the
+    /// entries only `other` has is O(n·m) in the worst case, for stores of a few entries.
     fn join(&mut self, context: &CausalContext, other: Self, other_context: &CausalContext) {
         if other.entries.is_empty() {
             if !other_context.is_empty() {
@@ -405,12 +471,17 @@ impl<K: Ord, V: DotStore> DotMap<K, V> {
         })
     }
 
-    /// Removes `key`; returns the delta of the removal: nothing stored, the dots of the
-    /// removed value as context, so a concurrent update of the value survives.
+    /// Removes the value under `key` as observed here; returns the delta of the removal:
+    /// nothing stored, the dots of the removed value as context, so a concurrent update of
+    /// the value survives. State of the value that is not tagged with dots stays, as it
+    /// does on every replica that joins the delta.
     pub fn remove_observed(&mut self, key: &K) -> CausalDotStore<Self> {
         let mut context = CausalContext::new();
-        if let Some(value) = self.entries.remove(key) {
-            value.collect_dots(&mut context);
+        if let Some(value) = self.entries.get_mut(key) {
+            context = value.remove_dots();
+            if value.is_bottom() {
+                self.entries.remove(key);
+            }
         }
         CausalDotStore {
             store: Self::new(),
@@ -419,8 +490,8 @@ impl<K: Ord, V: DotStore> DotMap<K, V> {
     }
 
     /// Keeps only the entries for which `keep` is true.
-    pub fn retain(&mut self, keep: impl FnMut(&K, &mut V) -> bool) {
-        self.entries.retain(keep);
+    pub fn retain(&mut self, mut keep: impl FnMut(&K, &V) -> bool) {
+        self.entries.retain(|key, value| keep(key, value));
     }
 }
 
@@ -429,9 +500,9 @@ impl<K: Ord, V: DotStore> DotStore for DotMap<K, V> {
         self.entries.is_empty()
     }
 
-    fn collect_dots(&self, context: &mut CausalContext) {
+    fn for_each_dot(&self, visit: &mut dyn FnMut(Dot)) {
         for value in self.entries.values() {
-            value.collect_dots(context);
+            value.for_each_dot(visit);
         }
     }
 

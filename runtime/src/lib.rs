@@ -23,8 +23,10 @@
 //!   delta into another replica has the same effect as joining the whole state it came from,
 //!   which is what makes sync cheap.
 //! - **Order of writes.** A [`HybridClock`] issues [`Timestamp`]s `(wall_micros, logical,
-//!   replica)`, strictly monotonic per replica even when the wall clock steps back; a remote
-//!   stamp too far in the future is refused with [`ClockSkew`].
+//!   replica)`, strictly monotonic per replica even when the wall clock steps back;
+//!   [`HybridClock::observe`] refuses a remote stamp too far in the future with
+//!   [`ClockSkew`]. Joining does not look at timestamps: whatever receives remote data runs
+//!   `observe` on its stamps, and [`CausalDotStore::validate`] on its dots, before joining.
 //!
 //! The CRDTs: [`LwwRegister`] (last writer wins, observed-remove deletes), [`MvRegister`],
 //! [`PnCounter`], [`AwSet`] (add wins), [`TwoPhaseSet`] (removed stays removed), [`EwFlag`]
@@ -63,7 +65,7 @@ mod crdt;
 mod dot;
 mod dot_store;
 
-pub use causal_context::{CausalContext, ContextBuilder};
+pub use causal_context::{CausalContext, ContextBuilder, MAX_SEQ};
 pub use clock::{
     ClockSkew, HighWaterMark, HybridClock, ManualClock, SystemClock, Timestamp, WallClock,
 };
@@ -75,4 +77,4 @@ pub use crdt::mv::MvRegister;
 pub use crdt::or_map::OrMap;
 pub use crdt::two_phase_set::TwoPhaseSet;
 pub use dot::{Dot, ReplicaId};
-pub use dot_store::{CausalDotStore, DotFun, DotMap, DotSet, DotStore};
+pub use dot_store::{CausalDotStore, DotFun, DotMap, DotSet, DotStore, InvalidDelta};

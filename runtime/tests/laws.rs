@@ -5,6 +5,7 @@
 //! states and deltas it checks:
 //!
 //! - join is commutative, associative and idempotent on the three final states;
+//! - every state and delta passes `validate`, the check run on remote input;
 //! - every delta, joined into any state that already has the state it was made from,
 //!   gives the same result as joining the full state after the mutation;
 //! - delivering every delta, in two random orders with duplicates, converges to the same
@@ -13,8 +14,8 @@
 use std::fmt::Debug;
 
 use crdtype::{
-    AwSet, CausalDotStore, DotStore, EwFlag, HybridClock, LwwRegister, ManualClock, MvRegister,
-    OrMap, PnCounter, ReplicaId, TwoPhaseSet,
+    AwSet, CausalContext, CausalDotStore, ContextBuilder, DotStore, EwFlag, HybridClock,
+    LwwRegister, ManualClock, MvRegister, OrMap, PnCounter, ReplicaId, TwoPhaseSet,
 };
 use proptest::prelude::*;
 use proptest::strategy::BoxedStrategy;
@@ -183,7 +184,11 @@ fn check_join_laws<S: DotStore + Clone + PartialEq + Debug>(
 fn check_deltas<S: DotStore + Clone + PartialEq + Debug>(
     history: &History<S>,
 ) -> Result<(), TestCaseError> {
+    for state in &history.finals {
+        prop_assert_eq!(state.validate(), Ok(()), "honest states validate");
+    }
     for mutation in &history.mutations {
+        prop_assert_eq!(mutation.delta.validate(), Ok(()), "honest deltas validate");
         prop_assert_eq!(
             &mutation.before.clone().joined(mutation.delta.clone()),
             &mutation.after,
@@ -257,6 +262,10 @@ laws! {
     or_map_of_registers: MapOfRegisters;
     or_map_of_sets: MapOfSets;
     or_map_of_maps_of_counters: MapOfMaps;
+    or_map_of_two_phase_sets: MapOfTwoPhaseSets;
+    or_map_of_flags: MapOfFlags;
+    or_map_of_mv_registers: MapOfMvRegisters;
+    lww_register_batches: LwwBatches;
 }
 
 /// Small domains, so that replicas touch the same values and keys.
@@ -276,7 +285,7 @@ fn register_op() -> BoxedStrategy<RegisterOp> {
 
 fn apply_lww(
     register: &mut LwwRegister<u8>,
-    context: &mut crdtype::CausalContext,
+    context: &mut CausalContext,
     clock: &mut HybridClock<ManualClock>,
     op: &RegisterOp,
 ) -> CausalDotStore<LwwRegister<u8>> {
@@ -309,10 +318,7 @@ impl Subject for Mv {
     fn apply(replica: &mut Replica<Self::Store>, op: &RegisterOp) -> CausalDotStore<Self::Store> {
         let id = replica.id();
         let state = &mut replica.state;
-        match op {
-            RegisterOp::Set(value) => state.store.write(&mut state.context, id, *value),
-            RegisterOp::Delete => state.store.clear(),
-        }
+        apply_mv(&mut state.store, &mut state.context, id, op)
     }
 }
 
@@ -332,7 +338,7 @@ fn counter_op() -> BoxedStrategy<CounterOp> {
 
 fn apply_counter(
     counter: &mut PnCounter,
-    context: &mut crdtype::CausalContext,
+    context: &mut CausalContext,
     replica: ReplicaId,
     op: &CounterOp,
 ) -> CausalDotStore<PnCounter> {
@@ -368,7 +374,7 @@ fn set_op() -> BoxedStrategy<SetOp> {
 
 fn apply_aw_set(
     set: &mut AwSet<u8>,
-    context: &mut crdtype::CausalContext,
+    context: &mut CausalContext,
     replica: ReplicaId,
     op: &SetOp,
 ) -> CausalDotStore<AwSet<u8>> {
@@ -402,10 +408,7 @@ impl Subject for TwoPhase {
     fn apply(replica: &mut Replica<Self::Store>, op: &SetOp) -> CausalDotStore<Self::Store> {
         let id = replica.id();
         let state = &mut replica.state;
-        match op {
-            SetOp::Insert(value) => state.store.insert(&mut state.context, id, *value),
-            SetOp::Remove(value) => state.store.remove(value),
-        }
+        apply_two_phase(&mut state.store, &mut state.context, id, op)
     }
 }
 
@@ -420,15 +423,12 @@ impl Subject for Flag {
     type Store = EwFlag;
     type Op = FlagOp;
     fn op() -> BoxedStrategy<FlagOp> {
-        prop_oneof![Just(FlagOp::Enable), Just(FlagOp::Disable)].boxed()
+        flag_op()
     }
     fn apply(replica: &mut Replica<Self::Store>, op: &FlagOp) -> CausalDotStore<Self::Store> {
         let id = replica.id();
         let state = &mut replica.state;
-        match op {
-            FlagOp::Enable => state.store.enable(&mut state.context, id),
-            FlagOp::Disable => state.store.disable(),
-        }
+        apply_flag(&mut state.store, &mut state.context, id, op)
     }
 }
 
@@ -465,25 +465,6 @@ impl Subject for MapOfRegisters {
     }
 }
 
-struct MapOfSets;
-impl Subject for MapOfSets {
-    type Store = OrMap<u8, AwSet<u8>>;
-    type Op = MapOp<SetOp>;
-    fn op() -> BoxedStrategy<Self::Op> {
-        map_op(set_op())
-    }
-    fn apply(replica: &mut Replica<Self::Store>, op: &Self::Op) -> CausalDotStore<Self::Store> {
-        let id = replica.id();
-        let state = &mut replica.state;
-        match op {
-            MapOp::Update(key, op) => state.store.update(&mut state.context, *key, |set, ctx| {
-                apply_aw_set(set, ctx, id, op)
-            }),
-            MapOp::Remove(key) => state.store.remove(key),
-        }
-    }
-}
-
 struct MapOfMaps;
 impl Subject for MapOfMaps {
     type Store = OrMap<u8, OrMap<u8, PnCounter>>;
@@ -507,5 +488,122 @@ impl Subject for MapOfMaps {
             }
             MapOp::Remove(key) => state.store.remove(key),
         }
+    }
+}
+
+fn apply_mv(
+    register: &mut MvRegister<u8>,
+    context: &mut CausalContext,
+    replica: ReplicaId,
+    op: &RegisterOp,
+) -> CausalDotStore<MvRegister<u8>> {
+    match op {
+        RegisterOp::Set(value) => register.write(context, replica, *value),
+        RegisterOp::Delete => register.clear(),
+    }
+}
+
+fn apply_two_phase(
+    set: &mut TwoPhaseSet<u8>,
+    context: &mut CausalContext,
+    replica: ReplicaId,
+    op: &SetOp,
+) -> CausalDotStore<TwoPhaseSet<u8>> {
+    match op {
+        SetOp::Insert(value) => set.insert(context, replica, *value),
+        SetOp::Remove(value) => set.remove(value),
+    }
+}
+
+fn apply_flag(
+    flag: &mut EwFlag,
+    context: &mut CausalContext,
+    replica: ReplicaId,
+    op: &FlagOp,
+) -> CausalDotStore<EwFlag> {
+    match op {
+        FlagOp::Enable => flag.enable(context, replica),
+        FlagOp::Disable => flag.disable(),
+    }
+}
+
+fn flag_op() -> BoxedStrategy<FlagOp> {
+    prop_oneof![Just(FlagOp::Enable), Just(FlagOp::Disable)].boxed()
+}
+
+/// A map whose values are one CRDT kind, with that kind's operations on its entries.
+macro_rules! map_subject {
+    ($name:ident, $value:ty, $op:ty, $strategy:expr, $apply:ident) => {
+        struct $name;
+        impl Subject for $name {
+            type Store = OrMap<u8, $value>;
+            type Op = MapOp<$op>;
+            fn op() -> BoxedStrategy<Self::Op> {
+                map_op($strategy)
+            }
+            fn apply(
+                replica: &mut Replica<Self::Store>,
+                op: &Self::Op,
+            ) -> CausalDotStore<Self::Store> {
+                let id = replica.id();
+                let state = &mut replica.state;
+                match op {
+                    MapOp::Update(key, op) => {
+                        state.store.update(&mut state.context, *key, |value, ctx| {
+                            $apply(value, ctx, id, op)
+                        })
+                    }
+                    MapOp::Remove(key) => state.store.remove(key),
+                }
+            }
+        }
+    };
+}
+
+map_subject!(
+    MapOfTwoPhaseSets,
+    TwoPhaseSet<u8>,
+    SetOp,
+    set_op(),
+    apply_two_phase
+);
+map_subject!(MapOfSets, AwSet<u8>, SetOp, set_op(), apply_aw_set);
+map_subject!(MapOfFlags, EwFlag, FlagOp, flag_op(), apply_flag);
+map_subject!(
+    MapOfMvRegisters,
+    MvRegister<u8>,
+    RegisterOp,
+    register_op(),
+    apply_mv
+);
+
+/// Batches of register operations through `set_into` and `delete_into`: the batch's delta
+/// must obey the same laws as single-edit deltas.
+struct LwwBatches;
+impl Subject for LwwBatches {
+    type Store = LwwRegister<u8>;
+    type Op = Vec<RegisterOp>;
+    fn op() -> BoxedStrategy<Self::Op> {
+        prop::collection::vec(register_op(), 1..4).boxed()
+    }
+    fn apply(replica: &mut Replica<Self::Store>, ops: &Self::Op) -> CausalDotStore<Self::Store> {
+        let state = &mut replica.state;
+        let stamp = replica.clock.now();
+        let mut delta = CausalDotStore::new();
+        let mut builder = ContextBuilder::new();
+        for op in ops {
+            match op {
+                RegisterOp::Set(value) => state.store.set_into(
+                    &mut state.context,
+                    stamp,
+                    *value,
+                    &mut delta.store,
+                    &mut builder,
+                ),
+                RegisterOp::Delete => state.store.delete_into(&mut delta.store, &mut builder),
+            }
+        }
+        delta.context = builder.build();
+        delta
     }
 }

@@ -1,4 +1,5 @@
-//! One named test per semantic rule that DESIGN.md fixes for the kernel's CRDTs.
+//! One named test per semantic rule of the kernel's CRDTs: update against delete, ties,
+//! enable wins, add wins, permanent removal, counters, and the checks on remote input.
 
 use crdtype::{
     AwSet, CausalDotStore, EwFlag, HybridClock, LwwRegister, ManualClock, OrMap, PnCounter,
@@ -30,7 +31,7 @@ fn exchange<S>(
 #[test]
 fn register_update_concurrent_with_delete_survives() {
     let wall = ManualClock::new(1_000);
-    let (mut alice_clock, mut bob_clock) = (clock(ALICE, &wall), clock(BOB, &wall));
+    let mut alice_clock = clock(ALICE, &wall);
     let mut alice = CausalDotStore::<LwwRegister<String>>::new();
     alice
         .store
@@ -41,9 +42,7 @@ fn register_update_concurrent_with_delete_survives() {
     let update = alice
         .store
         .set(&mut alice.context, alice_clock.now(), "Final".into());
-    // Bob's delete comes later in wall time, but it has not observed Alice's update.
-    wall.advance(10);
-    let _ = bob_clock.now();
+    // A delete carries no timestamp: what it removes is what it observed, not what is older.
     let delete = bob.store.delete();
     exchange(&mut alice, &mut bob, update, delete);
     assert_eq!(alice.store.get().map(String::as_str), Some("Final"));
@@ -145,13 +144,10 @@ fn map_entry_update_concurrent_with_its_removal_keeps_the_entry() {
 
 #[test]
 fn map_removal_that_observed_every_update_removes_the_entry() {
-    let wall = ManualClock::new(1_000);
-    let mut alice_clock = clock(ALICE, &wall);
     let mut alice = CausalDotStore::<OrMap<u8, PnCounter>>::new();
     alice
         .store
         .update(&mut alice.context, 1, |c, ctx| c.increment(ctx, ALICE, 3));
-    let _ = alice_clock.now();
     let mut bob = alice.clone();
     let removal = bob.store.remove(&1);
     alice.join(removal);
@@ -313,4 +309,61 @@ fn a_batch_delta_equals_the_join_of_the_deltas_of_its_edits() {
     assert_eq!(fields, one_by_one.0);
     assert_eq!(context, one_by_one.1);
     assert_eq!(batch, joined);
+}
+
+#[test]
+fn removing_a_map_entry_keeps_the_permanent_removals_of_a_two_phase_set_in_it() {
+    let mut alice = CausalDotStore::<OrMap<u8, TwoPhaseSet<u8>>>::new();
+    alice
+        .store
+        .update(&mut alice.context, 1, |set, ctx| set.insert(ctx, ALICE, 7));
+    alice
+        .store
+        .update(&mut alice.context, 1, |set, _| set.remove(&7));
+    let before = alice.clone();
+    let removal = alice.store.remove(&1);
+    assert_eq!(before.joined(removal), alice);
+    // The tombstone survived the entry's removal, here as on every replica.
+    let again = alice
+        .store
+        .update(&mut alice.context, 1, |set, ctx| set.insert(ctx, ALICE, 7));
+    assert!(again.store.is_empty());
+    assert!(alice.store.get(&1).is_some_and(|set| set.is_removed(&7)));
+}
+
+#[test]
+fn validate_refuses_what_no_honest_replica_sends() {
+    use crdtype::{CausalContext, Dot, InvalidDelta, MAX_SEQ};
+
+    let wall = ManualClock::new(1_000);
+    let mut alice_clock = clock(ALICE, &wall);
+    let mut honest = CausalDotStore::<LwwRegister<i64>>::new();
+    let delta = honest.store.set(&mut honest.context, alice_clock.now(), 1);
+    assert_eq!(delta.validate(), Ok(()));
+    assert_eq!(honest.validate(), Ok(()));
+
+    // A stored dot the context does not cover would never be removed by anyone.
+    let outside = CausalDotStore {
+        store: delta.store.clone(),
+        context: CausalContext::new(),
+    };
+    assert_eq!(
+        outside.validate(),
+        Err(InvalidDelta::StoredDotNotInContext(Dot::new(ALICE, 1)))
+    );
+
+    // A sequence number near the end of the range would exhaust the replica's dots.
+    let huge = Dot::new(BOB, MAX_SEQ + 1);
+    let forged = CausalDotStore::<LwwRegister<i64>> {
+        store: LwwRegister::default(),
+        context: [huge].into_iter().collect(),
+    };
+    assert_eq!(forged.validate(), Err(InvalidDelta::SequenceTooLarge(huge)));
+    assert!(
+        forged
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("above the limit")
+    );
 }

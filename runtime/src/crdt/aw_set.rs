@@ -1,6 +1,6 @@
 //! Add-wins (observed-remove) set.
 
-use crate::{CausalContext, CausalDotStore, DotMap, DotSet, DotStore, ReplicaId};
+use crate::{CausalContext, CausalDotStore, Dot, DotMap, DotSet, DotStore, ReplicaId};
 
 /// A set where an add concurrent with a remove of the same element wins.
 ///
@@ -87,8 +87,8 @@ impl<T: Ord> DotStore for AwSet<T> {
         self.elements.is_bottom()
     }
 
-    fn collect_dots(&self, context: &mut CausalContext) {
-        self.elements.collect_dots(context);
+    fn for_each_dot(&self, visit: &mut dyn FnMut(Dot)) {
+        self.elements.for_each_dot(visit);
     }
 
     fn join(&mut self, context: &CausalContext, other: Self, other_context: &CausalContext) {

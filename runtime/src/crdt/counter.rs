@@ -1,12 +1,17 @@
 //! Positive-negative counter.
 
-use crate::{CausalContext, CausalDotStore, DotFun, DotStore, ReplicaId};
+use crate::{CausalContext, CausalDotStore, Dot, DotFun, DotStore, ReplicaId};
 
 /// A counter that sums the increments and decrements of every replica.
 ///
 /// Each replica's running totals live under its latest dot; a replica's new totals replace
-/// its old ones, so join never double-counts, and removing the counter (inside an
-/// [`OrMap`](crate::OrMap)) removes exactly the totals it observed.
+/// its old ones, so join never double-counts.
+///
+/// Removing the counter (an [`OrMap`](crate::OrMap) entry holding it) removes the totals it
+/// observed. A replica that increments concurrently with the removal carries its running
+/// total into its new dot, so that replica's whole total (not only the concurrent
+/// increment) survives; the other replicas' observed totals are gone. All replicas agree on
+/// the result.
 ///
 /// ```
 /// use crdtype::{CausalDotStore, PnCounter, ReplicaId};
@@ -94,8 +99,8 @@ impl DotStore for PnCounter {
         self.totals.is_bottom()
     }
 
-    fn collect_dots(&self, context: &mut CausalContext) {
-        self.totals.collect_dots(context);
+    fn for_each_dot(&self, visit: &mut dyn FnMut(Dot)) {
+        self.totals.for_each_dot(visit);
     }
 
     fn join(&mut self, context: &CausalContext, other: Self, other_context: &CausalContext) {

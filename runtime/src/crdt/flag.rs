@@ -1,6 +1,6 @@
 //! Enable-wins flag.
 
-use crate::{CausalContext, CausalDotStore, DotSet, DotStore, ReplicaId};
+use crate::{CausalContext, CausalDotStore, Dot, DotSet, DotStore, ReplicaId};
 
 /// A boolean where an enable concurrent with a disable wins.
 ///
@@ -50,8 +50,8 @@ impl DotStore for EwFlag {
         self.enables.is_bottom()
     }
 
-    fn collect_dots(&self, context: &mut CausalContext) {
-        self.enables.collect_dots(context);
+    fn for_each_dot(&self, visit: &mut dyn FnMut(Dot)) {
+        self.enables.for_each_dot(visit);
     }
 
     fn join(&mut self, context: &CausalContext, other: Self, other_context: &CausalContext) {

@@ -146,8 +146,8 @@ impl<T> DotStore for LwwRegister<T> {
         self.writes.is_bottom()
     }
 
-    fn collect_dots(&self, context: &mut CausalContext) {
-        self.writes.collect_dots(context);
+    fn for_each_dot(&self, visit: &mut dyn FnMut(Dot)) {
+        self.writes.for_each_dot(visit);
     }
 
     fn join(&mut self, context: &CausalContext, other: Self, other_context: &CausalContext) {

@@ -1,6 +1,6 @@
 //! Multi-value register.
 
-use crate::{CausalContext, CausalDotStore, DotFun, DotStore, ReplicaId};
+use crate::{CausalContext, CausalDotStore, Dot, DotFun, DotStore, ReplicaId};
 
 /// A register that keeps every concurrent write until a later write observes them.
 ///
@@ -62,8 +62,8 @@ impl<T> DotStore for MvRegister<T> {
         self.values.is_bottom()
     }
 
-    fn collect_dots(&self, context: &mut CausalContext) {
-        self.values.collect_dots(context);
+    fn for_each_dot(&self, visit: &mut dyn FnMut(Dot)) {
+        self.values.for_each_dot(visit);
     }
 
     fn join(&mut self, context: &CausalContext, other: Self, other_context: &CausalContext) {

@@ -1,6 +1,6 @@
 //! Observed-remove map of nested CRDTs.
 
-use crate::{CausalContext, CausalDotStore, DotMap, DotStore};
+use crate::{CausalContext, CausalDotStore, Dot, DotMap, DotStore};
 
 /// A map from keys to nested CRDTs (any [`DotStore`]) where an update of an entry
 /// concurrent with its removal keeps the entry.
@@ -90,8 +90,8 @@ impl<K: Ord, V: DotStore> DotStore for OrMap<K, V> {
         self.entries.is_bottom()
     }
 
-    fn collect_dots(&self, context: &mut CausalContext) {
-        self.entries.collect_dots(context);
+    fn for_each_dot(&self, visit: &mut dyn FnMut(Dot)) {
+        self.entries.for_each_dot(visit);
     }
 
     fn join(&mut self, context: &CausalContext, other: Self, other_context: &CausalContext) {

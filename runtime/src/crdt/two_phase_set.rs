@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::{AwSet, CausalContext, CausalDotStore, DotStore, ReplicaId};
+use crate::{AwSet, CausalContext, CausalDotStore, Dot, DotStore, ReplicaId};
 
 /// A set whose removals are permanent: a removed element can never be added again, on any
 /// replica, whatever the order in which adds and removes arrive.
@@ -104,8 +104,8 @@ impl<T: Ord> DotStore for TwoPhaseSet<T> {
         self.added.is_bottom() && self.removed.is_empty()
     }
 
-    fn collect_dots(&self, context: &mut CausalContext) {
-        self.added.collect_dots(context);
+    fn for_each_dot(&self, visit: &mut dyn FnMut(Dot)) {
+        self.added.for_each_dot(visit);
     }
 
     fn join(&mut self, context: &CausalContext, other: Self, other_context: &CausalContext) {
