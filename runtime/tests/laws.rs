@@ -308,20 +308,6 @@ impl Subject for Lww {
     }
 }
 
-struct Mv;
-impl Subject for Mv {
-    type Store = MvRegister<u8>;
-    type Op = RegisterOp;
-    fn op() -> BoxedStrategy<RegisterOp> {
-        register_op()
-    }
-    fn apply(replica: &mut Replica<Self::Store>, op: &RegisterOp) -> CausalDotStore<Self::Store> {
-        let id = replica.id();
-        let state = &mut replica.state;
-        apply_mv(&mut state.store, &mut state.context, id, op)
-    }
-}
-
 #[derive(Clone, Debug)]
 enum CounterOp {
     Increment(u8),
@@ -348,20 +334,6 @@ fn apply_counter(
     }
 }
 
-struct Counter;
-impl Subject for Counter {
-    type Store = PnCounter;
-    type Op = CounterOp;
-    fn op() -> BoxedStrategy<CounterOp> {
-        counter_op()
-    }
-    fn apply(replica: &mut Replica<Self::Store>, op: &CounterOp) -> CausalDotStore<Self::Store> {
-        let id = replica.id();
-        let state = &mut replica.state;
-        apply_counter(&mut state.store, &mut state.context, id, op)
-    }
-}
-
 #[derive(Clone, Debug)]
 enum SetOp {
     Insert(u8),
@@ -384,52 +356,10 @@ fn apply_aw_set(
     }
 }
 
-struct AddWins;
-impl Subject for AddWins {
-    type Store = AwSet<u8>;
-    type Op = SetOp;
-    fn op() -> BoxedStrategy<SetOp> {
-        set_op()
-    }
-    fn apply(replica: &mut Replica<Self::Store>, op: &SetOp) -> CausalDotStore<Self::Store> {
-        let id = replica.id();
-        let state = &mut replica.state;
-        apply_aw_set(&mut state.store, &mut state.context, id, op)
-    }
-}
-
-struct TwoPhase;
-impl Subject for TwoPhase {
-    type Store = TwoPhaseSet<u8>;
-    type Op = SetOp;
-    fn op() -> BoxedStrategy<SetOp> {
-        set_op()
-    }
-    fn apply(replica: &mut Replica<Self::Store>, op: &SetOp) -> CausalDotStore<Self::Store> {
-        let id = replica.id();
-        let state = &mut replica.state;
-        apply_two_phase(&mut state.store, &mut state.context, id, op)
-    }
-}
-
 #[derive(Clone, Debug)]
 enum FlagOp {
     Enable,
     Disable,
-}
-
-struct Flag;
-impl Subject for Flag {
-    type Store = EwFlag;
-    type Op = FlagOp;
-    fn op() -> BoxedStrategy<FlagOp> {
-        flag_op()
-    }
-    fn apply(replica: &mut Replica<Self::Store>, op: &FlagOp) -> CausalDotStore<Self::Store> {
-        let id = replica.id();
-        let state = &mut replica.state;
-        apply_flag(&mut state.store, &mut state.context, id, op)
-    }
 }
 
 #[derive(Clone, Debug)]
@@ -530,6 +460,34 @@ fn apply_flag(
 fn flag_op() -> BoxedStrategy<FlagOp> {
     prop_oneof![Just(FlagOp::Enable), Just(FlagOp::Disable)].boxed()
 }
+
+/// A CRDT kind driven by its `apply_*` function.
+macro_rules! subject {
+    ($name:ident, $store:ty, $op:ty, $strategy:expr, $apply:ident) => {
+        struct $name;
+        impl Subject for $name {
+            type Store = $store;
+            type Op = $op;
+            fn op() -> BoxedStrategy<Self::Op> {
+                $strategy
+            }
+            fn apply(
+                replica: &mut Replica<Self::Store>,
+                op: &Self::Op,
+            ) -> CausalDotStore<Self::Store> {
+                let id = replica.id();
+                let state = &mut replica.state;
+                $apply(&mut state.store, &mut state.context, id, op)
+            }
+        }
+    };
+}
+
+subject!(Mv, MvRegister<u8>, RegisterOp, register_op(), apply_mv);
+subject!(Counter, PnCounter, CounterOp, counter_op(), apply_counter);
+subject!(AddWins, AwSet<u8>, SetOp, set_op(), apply_aw_set);
+subject!(TwoPhase, TwoPhaseSet<u8>, SetOp, set_op(), apply_two_phase);
+subject!(Flag, EwFlag, FlagOp, flag_op(), apply_flag);
 
 /// A map whose values are one CRDT kind, with that kind's operations on its entries.
 macro_rules! map_subject {

@@ -1,6 +1,6 @@
 //! Add-wins (observed-remove) set.
 
-use crate::{CausalContext, CausalDotStore, Dot, DotMap, DotSet, DotStore, ReplicaId};
+use crate::{CausalContext, CausalDotStore, DotMap, DotSet, ReplicaId};
 
 /// A set where an add concurrent with a remove of the same element wins.
 ///
@@ -82,16 +82,4 @@ impl<T: Ord> AwSet<T> {
     }
 }
 
-impl<T: Ord> DotStore for AwSet<T> {
-    fn is_bottom(&self) -> bool {
-        self.elements.is_bottom()
-    }
-
-    fn for_each_dot(&self, visit: &mut dyn FnMut(Dot)) {
-        self.elements.for_each_dot(visit);
-    }
-
-    fn join(&mut self, context: &CausalContext, other: Self, other_context: &CausalContext) {
-        self.elements.join(context, other.elements, other_context);
-    }
-}
+delegate_dot_store!(impl[T: Ord] AwSet<T> => elements);

@@ -1,6 +1,6 @@
 //! Positive-negative counter.
 
-use crate::{CausalContext, CausalDotStore, Dot, DotFun, DotStore, ReplicaId};
+use crate::{CausalContext, CausalDotStore, DotFun, ReplicaId};
 
 /// A counter that sums the increments and decrements of every replica.
 ///
@@ -94,16 +94,4 @@ impl PnCounter {
     }
 }
 
-impl DotStore for PnCounter {
-    fn is_bottom(&self) -> bool {
-        self.totals.is_bottom()
-    }
-
-    fn for_each_dot(&self, visit: &mut dyn FnMut(Dot)) {
-        self.totals.for_each_dot(visit);
-    }
-
-    fn join(&mut self, context: &CausalContext, other: Self, other_context: &CausalContext) {
-        self.totals.join(context, other.totals, other_context);
-    }
-}
+delegate_dot_store!(impl[] PnCounter => totals);

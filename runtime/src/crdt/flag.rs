@@ -1,6 +1,6 @@
 //! Enable-wins flag.
 
-use crate::{CausalContext, CausalDotStore, Dot, DotSet, DotStore, ReplicaId};
+use crate::{CausalContext, CausalDotStore, DotSet, ReplicaId};
 
 /// A boolean where an enable concurrent with a disable wins.
 ///
@@ -45,16 +45,4 @@ impl EwFlag {
     }
 }
 
-impl DotStore for EwFlag {
-    fn is_bottom(&self) -> bool {
-        self.enables.is_bottom()
-    }
-
-    fn for_each_dot(&self, visit: &mut dyn FnMut(Dot)) {
-        self.enables.for_each_dot(visit);
-    }
-
-    fn join(&mut self, context: &CausalContext, other: Self, other_context: &CausalContext) {
-        self.enables.join(context, other.enables, other_context);
-    }
-}
+delegate_dot_store!(impl[] EwFlag => enables);

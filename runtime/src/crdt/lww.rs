@@ -1,6 +1,6 @@
 //! Last-writer-wins register with observed-remove deletes.
 
-use crate::{CausalContext, CausalDotStore, ContextBuilder, Dot, DotFun, DotStore, Timestamp};
+use crate::{CausalContext, CausalDotStore, ContextBuilder, Dot, DotFun, Timestamp};
 
 /// A register whose visible value is the latest write by [`Timestamp`] order, with deletes
 /// that remove only what they have observed.
@@ -141,16 +141,4 @@ impl<T> LwwRegister<T> {
     }
 }
 
-impl<T> DotStore for LwwRegister<T> {
-    fn is_bottom(&self) -> bool {
-        self.writes.is_bottom()
-    }
-
-    fn for_each_dot(&self, visit: &mut dyn FnMut(Dot)) {
-        self.writes.for_each_dot(visit);
-    }
-
-    fn join(&mut self, context: &CausalContext, other: Self, other_context: &CausalContext) {
-        self.writes.join(context, other.writes, other_context);
-    }
-}
+delegate_dot_store!(impl[T] LwwRegister<T> => writes);

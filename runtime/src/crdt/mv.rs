@@ -1,6 +1,6 @@
 //! Multi-value register.
 
-use crate::{CausalContext, CausalDotStore, Dot, DotFun, DotStore, ReplicaId};
+use crate::{CausalContext, CausalDotStore, DotFun, ReplicaId};
 
 /// A register that keeps every concurrent write until a later write observes them.
 ///
@@ -57,16 +57,4 @@ impl<T> MvRegister<T> {
     }
 }
 
-impl<T> DotStore for MvRegister<T> {
-    fn is_bottom(&self) -> bool {
-        self.values.is_bottom()
-    }
-
-    fn for_each_dot(&self, visit: &mut dyn FnMut(Dot)) {
-        self.values.for_each_dot(visit);
-    }
-
-    fn join(&mut self, context: &CausalContext, other: Self, other_context: &CausalContext) {
-        self.values.join(context, other.values, other_context);
-    }
-}
+delegate_dot_store!(impl[T] MvRegister<T> => values);

@@ -1,6 +1,6 @@
 //! Observed-remove map of nested CRDTs.
 
-use crate::{CausalContext, CausalDotStore, Dot, DotMap, DotStore};
+use crate::{CausalContext, CausalDotStore, DotMap, DotStore};
 
 /// A map from keys to nested CRDTs (any [`DotStore`]) where an update of an entry
 /// concurrent with its removal keeps the entry.
@@ -85,16 +85,4 @@ impl<K: Ord, V: DotStore> OrMap<K, V> {
     }
 }
 
-impl<K: Ord, V: DotStore> DotStore for OrMap<K, V> {
-    fn is_bottom(&self) -> bool {
-        self.entries.is_bottom()
-    }
-
-    fn for_each_dot(&self, visit: &mut dyn FnMut(Dot)) {
-        self.entries.for_each_dot(visit);
-    }
-
-    fn join(&mut self, context: &CausalContext, other: Self, other_context: &CausalContext) {
-        self.entries.join(context, other.entries, other_context);
-    }
-}
+delegate_dot_store!(impl[K: Ord, V: DotStore] OrMap<K, V> => entries);
