@@ -248,14 +248,14 @@ impl CausalContext {
 /// The dots of a delta that a batch of edits is building, recorded as the edits happen and
 /// turned into a [`CausalContext`] once, when the batch is complete.
 ///
-/// Recording a dot is one push; keeping a context canonical after every edit costs more.
-/// Dots the batch issued are kept as runs (a batch issues consecutive dots), dots it
-/// observed in a list (usually already sorted, as the fields were last written in order).
-/// [`build`](Self::build) keeps the buffers, so one builder serves batch after batch
-/// without allocating.
+/// Recording a dot extends a run or opens one, without the searches that keep a context
+/// canonical after every edit. The dots a batch issues are consecutive, and the dots it
+/// replaces usually are too (the fields were last written in the same order), so a batch
+/// usually records two runs whatever its size. [`build`](Self::build) keeps the buffers,
+/// so one builder serves batch after batch.
 #[derive(Clone, Debug, Default)]
 pub struct ContextBuilder {
-    observed: Vec<Dot>,
+    observed: SmallVec<[Run; 2]>,
     issued: SmallVec<[Run; 2]>,
 }
 
@@ -263,48 +263,51 @@ impl ContextBuilder {
     /// An empty builder.
     pub const fn new() -> Self {
         Self {
-            observed: Vec::new(),
+            observed: SmallVec::new_const(),
             issued: SmallVec::new_const(),
         }
     }
 
-    /// Records a dot the batch observed: one its edits replace or remove.
+    /// Records a dot the batch observed: one its edits replace or remove. O(1).
     #[inline]
     pub fn observe(&mut self, dot: Dot) {
-        self.observed.push(dot);
+        append_to_runs(&mut self.observed, dot);
     }
 
-    /// Records a dot the batch issued.
+    /// Records a dot the batch issued. O(1).
     #[inline]
     pub fn issue(&mut self, dot: Dot) {
-        if dot.seq() == 0 {
-            return;
-        }
-        match self.issued.last_mut() {
-            Some(run) if run.replica == dot.replica() && run.last == dot.seq() - 1 => {
-                run.last = dot.seq();
-            }
-            _ => self.issued.push(Run::single(dot)),
-        }
+        append_to_runs(&mut self.issued, dot);
     }
 
     /// The context of every dot recorded since the last build; empties the builder.
-    /// O(n) when the observed dots were recorded in order, O(n log n) otherwise.
+    /// O(n) for n runs recorded in order, O(n log n) otherwise.
     pub fn build(&mut self) -> CausalContext {
-        if !self.observed.is_sorted() {
-            self.observed.sort_unstable();
+        for runs in [&mut self.observed, &mut self.issued] {
+            if !runs.is_sorted_by_key(Run::key) {
+                runs.sort_unstable_by_key(Run::key);
+            }
         }
-        if !self.issued.is_sorted_by_key(Run::key) {
-            self.issued.sort_unstable_by_key(Run::key);
+        merge_runs(self.observed.drain(..), self.issued.drain(..))
+    }
+}
+
+/// Adds `dot` to runs recorded in arrival order: it extends the last run when it continues
+/// it (the usual case: a batch's dots come in order), else it opens a run.
+#[inline]
+fn append_to_runs(runs: &mut SmallVec<[Run; 2]>, dot: Dot) {
+    if dot.seq() == 0 {
+        return;
+    }
+    match runs.last_mut() {
+        Some(run)
+            if run.replica == dot.replica()
+                && run.first <= dot.seq()
+                && dot.seq() - 1 <= run.last =>
+        {
+            run.last = run.last.max(dot.seq());
         }
-        let observed = self.observed.iter().filter(|dot| dot.seq() > 0);
-        let context = merge_runs(
-            observed.map(|&dot| Run::single(dot)),
-            self.issued.iter().copied(),
-        );
-        self.observed.clear();
-        self.issued.clear();
-        context
+        _ => runs.push(Run::single(dot)),
     }
 }
 
