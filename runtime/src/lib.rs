@@ -62,8 +62,18 @@
 mod causal_context;
 mod clock;
 mod crdt;
+mod document;
 mod dot;
 mod dot_store;
+
+#[doc(hidden)]
+#[path = "derive_support.rs"]
+pub mod __private;
+
+/// Schema descriptors, as returned by [`Crdt::schema`] and compared by the schema CLI.
+pub mod schema {
+    pub use crdtype_model::{FieldDefault, FieldSchema, Kind, Schema};
+}
 
 pub use causal_context::{CausalContext, ContextBuilder, MAX_SEQ};
 pub use clock::{
@@ -76,5 +86,8 @@ pub use crdt::lww::LwwRegister;
 pub use crdt::mv::MvRegister;
 pub use crdt::or_map::OrMap;
 pub use crdt::two_phase_set::TwoPhaseSet;
+/// Generates the typed CRDT of a struct: see the [crate documentation](crate).
+pub use crdtype_derive::Crdt;
+pub use document::Crdt;
 pub use dot::{Dot, ReplicaId};
 pub use dot_store::{CausalDotStore, DotFun, DotMap, DotSet, DotStore, InvalidDelta};

@@ -1,0 +1,151 @@
+//! Schema descriptors: what a `#[derive(Crdt)]` struct replicates, as data.
+
+use serde::{Deserialize, Serialize};
+
+/// The replicated shape of one struct at one version: what `T::schema()` returns and what
+/// the schema CLI exports and compares.
+///
+/// Fields marked `skip` are local only and do not appear.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Schema {
+    /// Stable schema name (`#[crdt(name = "...")]`, by default the struct's name).
+    pub name: String,
+    /// Current schema version, from 1.
+    pub version: u32,
+    /// The replicated fields in declaration order.
+    pub fields: Vec<FieldSchema>,
+    /// Ids of removed fields, never to be reused; sorted.
+    pub reserved: Vec<u32>,
+}
+
+/// One replicated field of a [`Schema`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct FieldSchema {
+    /// The field's name in Rust.
+    pub name: String,
+    /// Stable wire id.
+    pub id: u32,
+    /// The field's Rust type as written in the struct, tokens separated as by
+    /// `quote`'s printing (`BTreeSet < String >`).
+    pub rust_type: String,
+    /// Which CRDT the field becomes.
+    pub kind: Kind,
+    /// The schema version that added the field (1 for fields present from the start).
+    pub since: u32,
+    /// What a null or absent field reads as.
+    pub default: FieldDefault,
+    /// The field's previous name, if it was renamed.
+    pub renamed_from: Option<String>,
+}
+
+/// The CRDT a field becomes, chosen with `#[crdt(kind)]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// Last-writer-wins register with observed-remove deletes (the default).
+    Lww,
+    /// Multi-value register: concurrent writes are all kept until a later write.
+    Mv,
+    /// Counter of increments and decrements from every replica.
+    Counter,
+    /// Add-wins set.
+    Set,
+    /// Two-phase set: a removed element stays removed.
+    TwoPhaseSet,
+    /// Enable-wins flag.
+    Flag,
+    /// A struct that derives `Crdt` itself, replicated field by field.
+    Nested,
+    /// Observed-remove map whose values derive `Crdt`.
+    Map,
+}
+
+impl Kind {
+    /// Every kind, in the order of the attribute vocabulary.
+    pub const ALL: [Kind; 8] = [
+        Kind::Lww,
+        Kind::Mv,
+        Kind::Counter,
+        Kind::Set,
+        Kind::TwoPhaseSet,
+        Kind::Flag,
+        Kind::Nested,
+        Kind::Map,
+    ];
+
+    /// The attribute that selects this kind: `lww`, `two_phase_set`, ...
+    pub fn attribute(self) -> &'static str {
+        match self {
+            Kind::Lww => "lww",
+            Kind::Mv => "mv",
+            Kind::Counter => "counter",
+            Kind::Set => "set",
+            Kind::TwoPhaseSet => "two_phase_set",
+            Kind::Flag => "flag",
+            Kind::Nested => "nested",
+            Kind::Map => "map",
+        }
+    }
+}
+
+/// What a null or absent field reads as in the plain struct.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldDefault {
+    /// No `default` attribute: the type's `Default` value, but the schema does not promise
+    /// one, so the field cannot be added by a later version.
+    Unspecified,
+    /// `#[crdt(default)]`: the type's `Default` value.
+    DefaultTrait,
+    /// `#[crdt(default = "path")]`: the value returned by the named function.
+    Function(String),
+}
+
+impl FieldDefault {
+    /// Whether the schema declares a default (needed by `since` and `skip` fields).
+    pub fn is_declared(&self) -> bool {
+        !matches!(self, FieldDefault::Unspecified)
+    }
+}
+
+impl Schema {
+    /// The replicated field with this id.
+    pub fn field_by_id(&self, id: u32) -> Option<&FieldSchema> {
+        self.fields.iter().find(|field| field.id == id)
+    }
+
+    /// The replicated field with this name.
+    pub fn field_by_name(&self, name: &str) -> Option<&FieldSchema> {
+        self.fields.iter().find(|field| field.name == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_through_json() {
+        let schema = Schema {
+            name: "calendar.Event".to_owned(),
+            version: 2,
+            fields: vec![FieldSchema {
+                name: "location".to_owned(),
+                id: 3,
+                rust_type: "String".to_owned(),
+                kind: Kind::Lww,
+                since: 2,
+                default: FieldDefault::Function("defaults::location".to_owned()),
+                renamed_from: Some("place".to_owned()),
+            }],
+            reserved: vec![7],
+        };
+        let json = serde_json::to_string(&schema).unwrap();
+        assert!(json.contains(r#""kind":"lww""#), "{json}");
+        assert!(
+            json.contains(r#""default":{"function":"defaults::location"}"#),
+            "{json}"
+        );
+        assert_eq!(serde_json::from_str::<Schema>(&json).unwrap(), schema);
+    }
+}

@@ -1,0 +1,61 @@
+//! The `#[crdt(...)]` attributes as written, parsed by darling; nothing is checked here
+//! beyond the shape of each attribute.
+
+use darling::util::{Flag, Override, SpannedValue};
+use darling::{FromAttributes, FromMeta};
+use proc_macro2::Span;
+use syn::spanned::Spanned;
+
+/// Attributes on the struct.
+#[derive(FromAttributes, Default)]
+#[darling(attributes(crdt))]
+pub(crate) struct StructAttrs {
+    pub(crate) version: Option<SpannedValue<u32>>,
+    pub(crate) name: Option<SpannedValue<String>>,
+    pub(crate) reserved: Option<ReservedIds>,
+}
+
+/// Attributes on a field.
+#[derive(FromAttributes, Default)]
+#[darling(attributes(crdt))]
+pub(crate) struct FieldAttrs {
+    pub(crate) id: Option<SpannedValue<u32>>,
+    pub(crate) since: Option<SpannedValue<u32>>,
+    pub(crate) default: Option<SpannedValue<Override<syn::LitStr>>>,
+    pub(crate) renamed_from: Option<SpannedValue<String>>,
+    pub(crate) skip: Flag,
+    pub(crate) lww: Flag,
+    pub(crate) mv: Flag,
+    pub(crate) counter: Flag,
+    pub(crate) set: Flag,
+    pub(crate) two_phase_set: Flag,
+    pub(crate) flag: Flag,
+    pub(crate) nested: Flag,
+    pub(crate) map: Flag,
+}
+
+/// `reserved(3, 7)`: ids with the span of each.
+#[derive(Default)]
+pub(crate) struct ReservedIds(pub(crate) Vec<(u32, Span)>);
+
+impl FromMeta for ReservedIds {
+    fn from_list(items: &[darling::ast::NestedMeta]) -> darling::Result<Self> {
+        let mut errors = darling::Error::accumulator();
+        let mut ids = Vec::new();
+        for item in items {
+            let id = match item {
+                darling::ast::NestedMeta::Lit(syn::Lit::Int(int)) => {
+                    int.base10_parse::<u32>().map_err(darling::Error::from)
+                }
+                other => Err(darling::Error::custom(
+                    "`reserved` takes field ids: write `reserved(3, 7)`",
+                )
+                .with_span(other)),
+            };
+            if let Some(id) = errors.handle(id) {
+                ids.push((id, item.span()));
+            }
+        }
+        errors.finish_with(ReservedIds(ids))
+    }
+}

@@ -1,0 +1,347 @@
+//! The validated model of one `#[derive(Crdt)]` struct, keeping references to the user's
+//! syntax so that code generation and errors can use its spans.
+
+use darling::FromAttributes;
+use darling::util::{Override, SpannedValue};
+use proc_macro2::Span;
+use quote::ToTokens;
+use syn::spanned::Spanned;
+
+use super::attr::{FieldAttrs, StructAttrs};
+use super::check;
+use crate::{FieldDefault, FieldSchema, Kind, Schema};
+
+/// A struct that derives `Crdt`, read and checked.
+pub struct Model<'a> {
+    /// The struct as the user wrote it.
+    pub input: &'a syn::DeriveInput,
+    /// Stable schema name.
+    pub name: String,
+    /// Current schema version.
+    pub version: u32,
+    /// Ids of removed fields, sorted.
+    pub reserved: Vec<u32>,
+    /// Every named field in declaration order, `skip` fields included.
+    pub fields: Vec<FieldModel<'a>>,
+    pub(crate) version_span: Span,
+    pub(crate) reserved_spans: Vec<(u32, Span)>,
+}
+
+/// One field of a [`Model`].
+pub struct FieldModel<'a> {
+    /// The field as the user wrote it.
+    pub field: &'a syn::Field,
+    /// The field's name.
+    pub ident: &'a syn::Ident,
+    /// Which CRDT the field becomes; `None` for a `skip` field (local only).
+    pub kind: Option<Kind>,
+    /// Stable wire id: `id = N`, or the field's position in declaration order.
+    pub id: u32,
+    /// The version that added the field.
+    pub since: u32,
+    /// What a null or absent field reads as.
+    pub default: DefaultValue,
+    /// The field's previous name.
+    pub renamed_from: Option<String>,
+    /// Spans of the attributes that set each property, or of the field when it was not
+    /// written.
+    pub(crate) spans: FieldSpans,
+}
+
+/// What a null or absent field reads as.
+#[derive(Clone)]
+pub enum DefaultValue {
+    /// No `default` attribute: `Default::default()`, not declared in the schema.
+    Unspecified,
+    /// `#[crdt(default)]`.
+    DefaultTrait,
+    /// `#[crdt(default = "path::to::fn")]`.
+    Function(syn::Path),
+}
+
+#[derive(Clone, Copy)]
+pub(crate) struct FieldSpans {
+    pub(crate) id: Option<Span>,
+    pub(crate) since: Option<Span>,
+    pub(crate) renamed_from: Option<Span>,
+    pub(crate) kind: Option<Span>,
+    pub(crate) skip: Option<Span>,
+}
+
+impl<'a> Model<'a> {
+    /// Reads and checks the struct, reporting every mistake at once.
+    pub fn from_syntax(input: &'a syn::DeriveInput) -> darling::Result<Self> {
+        let named = named_fields(input)?;
+        let mut errors = darling::Error::accumulator();
+        if let Some(param) = input.generics.params.first() {
+            errors.push(
+                darling::Error::custom(
+                    "`#[derive(Crdt)]` does not support generic structs: a schema needs \
+                     concrete field types; write a struct for each instantiation",
+                )
+                .with_span(param),
+            );
+        }
+        let attrs = errors
+            .handle(StructAttrs::from_attributes(&input.attrs))
+            .unwrap_or_default();
+        let version = attrs.version.as_ref().map_or(1, |version| **version);
+        let version_span = attrs
+            .version
+            .as_ref()
+            .map_or(input.ident.span(), |version| version.span());
+        let reserved_spans = attrs.reserved.map(|ids| ids.0).unwrap_or_default();
+        let mut reserved: Vec<u32> = reserved_spans.iter().map(|&(id, _)| id).collect();
+        reserved.sort_unstable();
+        reserved.dedup();
+        let fields = named
+            .iter()
+            .enumerate()
+            .filter_map(|(position, field)| {
+                let attrs = errors.handle(FieldAttrs::from_attributes(&field.attrs))?;
+                errors.handle(FieldModel::new(field, position, attrs))
+            })
+            .collect();
+        let model = Model {
+            input,
+            name: attrs
+                .name
+                .map_or_else(|| input.ident.to_string(), |name| name.as_str().to_owned()),
+            version,
+            reserved,
+            fields,
+            version_span,
+            reserved_spans,
+        };
+        check::all(&model, &mut errors);
+        errors.finish_with(model)
+    }
+
+    /// The replicated (not `skip`) fields with their kinds.
+    pub fn replicated(&self) -> impl Iterator<Item = (&FieldModel<'a>, Kind)> + '_ {
+        self.fields
+            .iter()
+            .filter_map(|field| Some((field, field.kind?)))
+    }
+
+    /// The schema descriptor of this struct.
+    pub fn schema(&self) -> Schema {
+        Schema {
+            name: self.name.clone(),
+            version: self.version,
+            fields: self
+                .replicated()
+                .map(|(field, kind)| FieldSchema {
+                    name: field.ident.to_string(),
+                    id: field.id,
+                    rust_type: type_string(&field.field.ty),
+                    kind,
+                    since: field.since,
+                    default: match &field.default {
+                        DefaultValue::Unspecified => FieldDefault::Unspecified,
+                        DefaultValue::DefaultTrait => FieldDefault::DefaultTrait,
+                        DefaultValue::Function(path) => FieldDefault::Function(
+                            path.to_token_stream().to_string().replace(' ', ""),
+                        ),
+                    },
+                    renamed_from: field.renamed_from.clone(),
+                })
+                .collect(),
+            reserved: self.reserved.clone(),
+        }
+    }
+}
+
+impl<'a> FieldModel<'a> {
+    fn new(field: &'a syn::Field, position: usize, attrs: FieldAttrs) -> darling::Result<Self> {
+        let ident = field
+            .ident
+            .as_ref()
+            .ok_or_else(|| darling::Error::custom("expected a named field").with_span(field))?;
+        let mut errors = darling::Error::accumulator();
+        let chosen: Vec<(Kind, Span)> = [
+            (Kind::Lww, &attrs.lww),
+            (Kind::Mv, &attrs.mv),
+            (Kind::Counter, &attrs.counter),
+            (Kind::Set, &attrs.set),
+            (Kind::TwoPhaseSet, &attrs.two_phase_set),
+            (Kind::Flag, &attrs.flag),
+            (Kind::Nested, &attrs.nested),
+            (Kind::Map, &attrs.map),
+        ]
+        .into_iter()
+        .filter(|(_, flag)| flag.is_present())
+        .map(|(kind, flag)| (kind, flag.span()))
+        .collect();
+        for &(kind, span) in chosen.iter().skip(1) {
+            errors.push(
+                darling::Error::custom(format!(
+                    "`{}` cannot be used together with `{}`: a field has one CRDT kind; \
+                     keep one of them",
+                    chosen[0].0.attribute(),
+                    kind.attribute()
+                ))
+                .with_span(&span),
+            );
+        }
+        let skip = attrs.skip.is_present().then(|| attrs.skip.span());
+        if let (Some(_), Some(&(kind, span))) = (skip, chosen.first()) {
+            errors.push(
+                darling::Error::custom(format!(
+                    "`skip` cannot be used together with `{}`: a skipped field is local only \
+                     and has no CRDT kind; remove one of them",
+                    kind.attribute()
+                ))
+                .with_span(&span),
+            );
+        }
+        let default = match attrs.default.as_deref() {
+            None => DefaultValue::Unspecified,
+            Some(Override::Inherit) => DefaultValue::DefaultTrait,
+            Some(Override::Explicit(path)) => match path.parse::<syn::Path>() {
+                Ok(path) => DefaultValue::Function(path),
+                Err(_) => {
+                    errors.push(
+                        darling::Error::custom(format!(
+                            "`default = {:?}` is not a path to a function: write \
+                             `default = \"path::to::function\"` or `default`",
+                            path.value()
+                        ))
+                        .with_span(path),
+                    );
+                    DefaultValue::DefaultTrait
+                }
+            },
+        };
+        let kind = match skip {
+            Some(_) => None,
+            None => Some(chosen.first().map_or(Kind::Lww, |&(kind, _)| kind)),
+        };
+        let model = FieldModel {
+            field,
+            ident,
+            kind,
+            id: attrs
+                .id
+                .as_ref()
+                .map_or(u32::try_from(position).unwrap_or(u32::MAX), |id| **id),
+            since: attrs.since.as_ref().map_or(1, |since| **since),
+            default,
+            renamed_from: attrs.renamed_from.as_ref().map(|name| (**name).clone()),
+            spans: FieldSpans {
+                id: attrs.id.as_ref().map(SpannedValue::span),
+                since: attrs.since.as_ref().map(SpannedValue::span),
+                renamed_from: attrs.renamed_from.as_ref().map(SpannedValue::span),
+                kind: chosen.first().map(|&(_, span)| span),
+                skip,
+            },
+        };
+        errors.finish_with(model)
+    }
+
+    /// The span to blame for a property of the field: its attribute, or the field itself
+    /// when the property took its default value.
+    pub(crate) fn span_of(&self, attribute: Option<Span>) -> Span {
+        attribute.unwrap_or(self.ident.span())
+    }
+
+    /// For a collection field type written `Name<A, B>` with the last path segment `name`,
+    /// its type arguments.
+    pub fn type_arguments(&self, name: &str) -> Option<Vec<&'a syn::Type>> {
+        type_arguments(&self.field.ty, name)
+    }
+
+    /// Span of the field's type, where type errors about the field belong.
+    pub fn type_span(&self) -> Span {
+        self.field.ty.span()
+    }
+}
+
+/// A type as the user would write it: `BTreeMap<String, Attendee>`, not the token
+/// printer's `BTreeMap < String , Attendee >`.
+pub(crate) fn type_string(ty: &syn::Type) -> String {
+    const NO_SPACE_AFTER: [&str; 5] = ["<", "::", "&", "(", "["];
+    const NO_SPACE_BEFORE: [&str; 7] = ["<", ">", "::", ",", ")", "]", ";"];
+    let printed = ty.to_token_stream().to_string();
+    let mut out = String::with_capacity(printed.len());
+    let mut previous: Option<&str> = None;
+    for token in printed.split(' ') {
+        if let Some(previous) = previous {
+            let call = token.starts_with('(') && previous.ends_with(|c: char| c.is_alphanumeric());
+            if !(NO_SPACE_AFTER.contains(&previous) || NO_SPACE_BEFORE.contains(&token) || call) {
+                out.push(' ');
+            }
+        }
+        out.push_str(token);
+        previous = Some(token);
+    }
+    out
+}
+
+/// The type arguments of `ty` when it is a path type whose last segment is `name`.
+pub(crate) fn type_arguments<'t>(ty: &'t syn::Type, name: &str) -> Option<Vec<&'t syn::Type>> {
+    let syn::Type::Path(path) = ty else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    if last.ident != name {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(arguments) = &last.arguments else {
+        return Some(Vec::new());
+    };
+    Some(
+        arguments
+            .args
+            .iter()
+            .filter_map(|argument| match argument {
+                syn::GenericArgument::Type(ty) => Some(ty),
+                _ => None,
+            })
+            .collect(),
+    )
+}
+
+fn named_fields(
+    input: &syn::DeriveInput,
+) -> darling::Result<&syn::punctuated::Punctuated<syn::Field, syn::token::Comma>> {
+    let unsupported = |what: &str, span: Span| {
+        darling::Error::custom(format!(
+            "`#[derive(Crdt)]` supports structs with named fields, not {what}: write \
+             `struct {} {{ field: Type, ... }}`",
+            input.ident
+        ))
+        .with_span(&span)
+    };
+    match &input.data {
+        syn::Data::Struct(data) => match &data.fields {
+            syn::Fields::Named(fields) => Ok(&fields.named),
+            syn::Fields::Unnamed(fields) => Err(unsupported("tuple structs", fields.span())),
+            syn::Fields::Unit => Err(unsupported("unit structs", input.ident.span())),
+        },
+        syn::Data::Enum(data) => Err(unsupported("enums", data.enum_token.span)),
+        syn::Data::Union(data) => Err(unsupported("unions", data.union_token.span)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::type_string;
+
+    #[test]
+    fn prints_types_as_written() {
+        for written in [
+            "String",
+            "BTreeSet<String>",
+            "BTreeMap<String, Attendee>",
+            "std::collections::BTreeMap<u32, Vec<Option<i64>>>",
+            "&'static str",
+            "[u8; 4]",
+            "(i32, bool)",
+            "Option<Box<dyn Fn(u8) -> u8>>",
+        ] {
+            let ty: syn::Type = syn::parse_str(written).unwrap();
+            assert_eq!(type_string(&ty), written);
+        }
+    }
+}

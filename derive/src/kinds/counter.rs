@@ -1,0 +1,61 @@
+//! `counter`: increments and decrements from every replica, summed.
+
+use super::{Field, FieldCode};
+use quote::quote;
+
+pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
+    let Field {
+        ident, ty, name, ..
+    } = field;
+    let reader = field.reader();
+    let increment = field.method("increment");
+    let decrement = field.method("decrement");
+    let increment_delta = field.wrap(quote!(self.#ident.increment(context, replica, by)));
+    let decrement_delta = field.wrap(quote!(self.#ident.decrement(context, replica, by)));
+    let absorb = field.absorb(quote!(part));
+    FieldCode {
+        store_type: quote!(::crdtype::PnCounter),
+        methods: quote! {
+            #[doc = concat!("The value of `", #name, "`: every replica's increments minus decrements, saturated to the field's type.")]
+            pub fn #reader(&self) -> #ty {
+                <#ty as ::crdtype::__private::CounterValue>::from_total(self.#ident.value())
+            }
+
+            #[doc = concat!("Adds `by` to `", #name, "` as `replica`; returns the delta.")]
+            pub fn #increment(
+                &mut self,
+                context: &mut ::crdtype::CausalContext,
+                replica: ::crdtype::ReplicaId,
+                by: u64,
+            ) -> ::crdtype::CausalDotStore<Self> {
+                #increment_delta
+            }
+
+            #[doc = concat!("Subtracts `by` from `", #name, "` as `replica`; returns the delta.")]
+            pub fn #decrement(
+                &mut self,
+                context: &mut ::crdtype::CausalContext,
+                replica: ::crdtype::ReplicaId,
+                by: u64,
+            ) -> ::crdtype::CausalDotStore<Self> {
+                #decrement_delta
+            }
+        },
+        read: quote! {
+            <#ty as ::crdtype::__private::CounterValue>::from_total(store.#ident.value())
+        },
+        // An edit of the plain value becomes the increment or decrement that moves the
+        // counter there, so concurrent edits add up instead of overwriting each other.
+        write: quote! {
+            if let ::core::option::Option::Some(part) = ::crdtype::__private::write_counter(
+                &mut store.#ident,
+                context,
+                stamp.replica,
+                old.map(|old| old.#ident),
+                new.#ident,
+            ) {
+                #absorb
+            }
+        },
+    }
+}

@@ -1,0 +1,149 @@
+//! Per-kind code, behind one dispatch: what each field kind stores, which typed methods it
+//! gets, and how it reads and writes the plain value.
+//!
+//! The generated code runs in two places. Methods go in `impl <Name>Crdt`, where `self` is
+//! the store. `read` is an expression over `store: &<Name>Crdt`; `write` is a statement
+//! inside `Crdt::write_changes`, with `store`, `context`, `stamp`, `old: Option<&Name>`,
+//! `new: &Name` and the document delta `delta` in scope.
+
+mod counter;
+mod flag;
+mod lww;
+mod map;
+mod mv;
+mod nested;
+mod set;
+
+use crdtype_model::Kind;
+use crdtype_model::syntax::{DefaultValue, FieldModel};
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::ext::IdentExt;
+
+/// The code of one replicated field.
+pub(crate) struct FieldCode {
+    /// The field's CRDT type in the generated store.
+    pub(crate) store_type: TokenStream,
+    /// Typed reads and mutators.
+    pub(crate) methods: TokenStream,
+    /// The plain value read from `store`.
+    pub(crate) read: TokenStream,
+    /// Writes the change from `old` to `new` and absorbs its delta into `delta`.
+    pub(crate) write: TokenStream,
+}
+
+pub(crate) fn field_code(field: &FieldModel<'_>, kind: Kind) -> FieldCode {
+    let field = Field::new(field);
+    match kind {
+        Kind::Lww => lww::code(&field),
+        Kind::Mv => mv::code(&field),
+        Kind::Counter => counter::code(&field),
+        Kind::Set => set::code(&field, quote!(::crdtype::AwSet), quote!(write_aw_set)),
+        Kind::TwoPhaseSet => set::code(
+            &field,
+            quote!(::crdtype::TwoPhaseSet),
+            quote!(write_two_phase_set),
+        ),
+        Kind::Flag => flag::code(&field),
+        Kind::Nested => nested::code(&field),
+        Kind::Map => map::code(&field),
+    }
+}
+
+/// What every kind's code needs to know about the field.
+pub(crate) struct Field<'m, 'a> {
+    pub(crate) model: &'m FieldModel<'a>,
+    pub(crate) ident: &'a syn::Ident,
+    pub(crate) ty: &'a syn::Type,
+    /// The field's name without `r#`, for method names and docs.
+    pub(crate) name: String,
+}
+
+impl<'m, 'a> Field<'m, 'a> {
+    fn new(model: &'m FieldModel<'a>) -> Self {
+        Self {
+            model,
+            ident: model.ident,
+            ty: &model.field.ty,
+            name: model.ident.unraw().to_string(),
+        }
+    }
+
+    /// A method name made of `prefix` and the field's name: `set_title`.
+    pub(crate) fn method(&self, prefix: &str) -> syn::Ident {
+        format_ident!("{prefix}_{}", self.name, span = self.ident.span())
+    }
+
+    /// The reader method: the field's own name.
+    pub(crate) fn reader(&self) -> syn::Ident {
+        format_ident!("{}", self.ident, span = self.ident.span())
+    }
+
+    /// The value of a null field.
+    pub(crate) fn default_value(&self) -> TokenStream {
+        default_value(self.model)
+    }
+
+    /// `old.is_none_or(|old| old.field != new.field)`: whether `write` has work to do.
+    pub(crate) fn changed(&self) -> TokenStream {
+        let ident = self.ident;
+        quote!(old.is_none_or(|old| old.#ident != new.#ident))
+    }
+
+    /// A mutator's delta of this field as a delta of the whole store.
+    pub(crate) fn wrap(&self, part: TokenStream) -> TokenStream {
+        let ident = self.ident;
+        quote! {
+            (#part).map_store(|#ident| Self {
+                #ident,
+                ..::core::default::Default::default()
+            })
+        }
+    }
+
+    /// Absorbs `part`, this field's delta, into the document's `delta`.
+    pub(crate) fn absorb(&self, part: TokenStream) -> TokenStream {
+        let ident = self.ident;
+        quote! {
+            ::crdtype::__private::absorb(&mut delta.store.#ident, &mut delta.context, #part);
+        }
+    }
+
+    /// The type argument `index` of the field's collection type (checked by the model).
+    pub(crate) fn type_argument(&self, collection: &str, index: usize) -> TokenStream {
+        match self
+            .model
+            .type_arguments(collection)
+            .and_then(|arguments| arguments.get(index).copied())
+        {
+            Some(ty) => quote!(#ty),
+            None => {
+                quote_spanned!(self.model.type_span()=> ::core::compile_error!("unreachable: checked by the model"))
+            }
+        }
+    }
+
+    /// `<Ty as ::crdtype::Crdt>`, spanned at the type so that a type that does not derive
+    /// `Crdt` is reported at the field.
+    pub(crate) fn crdt_of(&self, ty: TokenStream, span: Span) -> TokenStream {
+        quote_spanned!(span=> <#ty as ::crdtype::Crdt>)
+    }
+}
+
+/// The value of a null or `skip` field: its declared default, else `Default::default()`,
+/// spanned at the field so that a missing `Default` impl is reported there.
+pub(crate) fn default_value(field: &FieldModel<'_>) -> TokenStream {
+    match &field.default {
+        DefaultValue::Function(path) => quote_spanned!(path_span(path)=> #path()),
+        DefaultValue::Unspecified | DefaultValue::DefaultTrait => {
+            let ty = &field.field.ty;
+            quote_spanned!(field.type_span()=> <#ty as ::core::default::Default>::default())
+        }
+    }
+}
+
+fn path_span(path: &syn::Path) -> Span {
+    path.segments
+        .last()
+        .map_or_else(Span::call_site, |last| last.ident.span())
+}

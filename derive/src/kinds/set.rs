@@ -1,0 +1,55 @@
+//! `set` (add-wins) and `two_phase_set` (removed stays removed) on a `BTreeSet<T>` field.
+
+use super::{Field, FieldCode};
+use proc_macro2::TokenStream;
+use quote::quote;
+
+pub(super) fn code(field: &Field<'_, '_>, crdt: TokenStream, write_fn: TokenStream) -> FieldCode {
+    let Field { ident, name, .. } = field;
+    let element = field.type_argument("BTreeSet", 0);
+    let reader = field.reader();
+    let insert = field.method("insert_into");
+    let remove = field.method("remove_from");
+    let insert_delta = field.wrap(quote!(self.#ident.insert(context, replica, value)));
+    let remove_delta = field.wrap(quote!(self.#ident.remove(value)));
+    let changed = field.changed();
+    let absorb = field.absorb(quote! {
+        ::crdtype::__private::#write_fn(
+            &mut store.#ident,
+            context,
+            stamp.replica,
+            old.map(|old| &old.#ident),
+            &new.#ident,
+        )
+    });
+    FieldCode {
+        store_type: quote!(#crdt<#element>),
+        methods: quote! {
+            #[doc = concat!("The set `", #name, "`.")]
+            pub fn #reader(&self) -> &#crdt<#element> {
+                &self.#ident
+            }
+
+            #[doc = concat!("Adds `value` to `", #name, "` as `replica`; returns the delta.")]
+            pub fn #insert(
+                &mut self,
+                context: &mut ::crdtype::CausalContext,
+                replica: ::crdtype::ReplicaId,
+                value: #element,
+            ) -> ::crdtype::CausalDotStore<Self> {
+                #insert_delta
+            }
+
+            #[doc = concat!("Removes `value` from `", #name, "`; returns the delta.")]
+            pub fn #remove(&mut self, value: &#element) -> ::crdtype::CausalDotStore<Self> {
+                #remove_delta
+            }
+        },
+        read: quote!(::crdtype::__private::read_set(store.#ident.iter())),
+        write: quote! {
+            if #changed {
+                #absorb
+            }
+        },
+    }
+}

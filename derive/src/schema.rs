@@ -1,0 +1,57 @@
+//! The schema descriptor as code: the model's [`Schema`] value, rebuilt at run time by
+//! `T::schema()`, so the macro and the CLI produce the same descriptor.
+
+use crdtype_model::{FieldDefault, Kind, Schema};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+pub(crate) fn schema_expr(schema: &Schema) -> TokenStream {
+    let Schema {
+        name,
+        version,
+        fields,
+        reserved,
+    } = schema;
+    let fields = fields.iter().map(|field| {
+        let name = &field.name;
+        let id = field.id;
+        let rust_type = &field.rust_type;
+        let kind = kind_path(field.kind);
+        let since = field.since;
+        let default = match &field.default {
+            FieldDefault::Unspecified => quote!(::crdtype::schema::FieldDefault::Unspecified),
+            FieldDefault::DefaultTrait => quote!(::crdtype::schema::FieldDefault::DefaultTrait),
+            FieldDefault::Function(path) => quote! {
+                ::crdtype::schema::FieldDefault::Function(::std::string::String::from(#path))
+            },
+        };
+        let renamed_from = match &field.renamed_from {
+            Some(old) => quote!(::core::option::Option::Some(::std::string::String::from(#old))),
+            None => quote!(::core::option::Option::None),
+        };
+        quote! {
+            ::crdtype::schema::FieldSchema {
+                name: ::std::string::String::from(#name),
+                id: #id,
+                rust_type: ::std::string::String::from(#rust_type),
+                kind: #kind,
+                since: #since,
+                default: #default,
+                renamed_from: #renamed_from,
+            }
+        }
+    });
+    quote! {
+        ::crdtype::schema::Schema {
+            name: ::std::string::String::from(#name),
+            version: #version,
+            fields: ::std::vec![#(#fields),*],
+            reserved: ::std::vec![#(#reserved),*],
+        }
+    }
+}
+
+fn kind_path(kind: Kind) -> TokenStream {
+    let variant = format_ident!("{}", format!("{kind:?}"));
+    quote!(::crdtype::schema::Kind::#variant)
+}

@@ -1,0 +1,79 @@
+//! Shared fixtures of crdtype's integration tests: structs that exercise every field kind.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crdtype::Crdt;
+
+/// The product's running example.
+#[derive(Crdt, Debug, Clone, PartialEq, Default)]
+#[crdt(name = "calendar.Event", version = 2)]
+pub struct CalendarEvent {
+    /// What the event is.
+    pub title: String,
+    /// Start, in microseconds since the Unix epoch.
+    pub utc_time: i64,
+    /// Offset of the organiser's time zone, in seconds.
+    pub tz_offset: i32,
+    /// Where it takes place; added in version 2.
+    #[crdt(since = 2, default)]
+    pub location: String,
+}
+
+/// An attendee, nested in [`Meeting`] as map values.
+#[derive(Crdt, Debug, Clone, PartialEq, Default)]
+pub struct Attendee {
+    /// Display name.
+    pub name: String,
+    /// Whether they accepted.
+    #[crdt(flag)]
+    pub accepted: bool,
+}
+
+/// A place, nested in [`Meeting`].
+#[derive(Crdt, Debug, Clone, PartialEq, Default)]
+pub struct Place {
+    /// Name of the place.
+    pub name: String,
+    /// Seats available.
+    #[crdt(counter)]
+    pub seats: u32,
+}
+
+/// A struct using every field kind.
+#[derive(Crdt, Debug, Clone, PartialEq, Default)]
+#[crdt(version = 3, reserved(11))]
+pub struct Meeting {
+    /// A last-writer-wins register.
+    pub title: String,
+    /// A multi-value register.
+    #[crdt(mv)]
+    pub room: String,
+    /// A counter.
+    #[crdt(counter)]
+    pub views: i64,
+    /// An add-wins set.
+    #[crdt(set)]
+    pub tags: BTreeSet<String>,
+    /// A two-phase set.
+    #[crdt(two_phase_set)]
+    pub cancelled_dates: BTreeSet<u32>,
+    /// An enable-wins flag.
+    #[crdt(flag)]
+    pub pinned: bool,
+    /// A nested struct.
+    #[crdt(nested)]
+    pub place: Place,
+    /// A map of nested structs.
+    #[crdt(map, id = 10)]
+    pub attendees: BTreeMap<String, Attendee>,
+    /// Local only.
+    #[crdt(skip, default)]
+    pub draft_note: String,
+    /// Added later, with a default function and a previous name.
+    #[crdt(since = 3, default = "default_priority", renamed_from = "importance")]
+    pub priority: u8,
+}
+
+fn default_priority() -> u8 {
+    3
+}
