@@ -228,6 +228,10 @@ impl CalendarEventCrdt {
     }
 }
 #[automatically_derived]
+impl ::crdtype::TypedStore for CalendarEventCrdt {
+    type Value = CalendarEvent;
+}
+#[automatically_derived]
 impl ::crdtype::Crdt for CalendarEvent {
     type Store = CalendarEventCrdt;
     fn schema() -> ::crdtype::schema::Schema {

@@ -17,9 +17,9 @@ pub struct MeetingCrdt {
     ///`pinned` (id 4): enable-wins flag.
     pub pinned: ::crdtype::EwFlag,
     ///`place` (id 5): nested typed CRDT.
-    pub place: <Place as ::crdtype::Crdt>::Store,
+    pub place: PlaceCrdt,
     ///`attendees` (id 10): observed-remove map of typed CRDTs.
-    pub attendees: ::crdtype::OrMap<String, <Attendee as ::crdtype::Crdt>::Store>,
+    pub attendees: ::crdtype::OrMap<String, AttendeeCrdt>,
     ///`priority` (id 8): last-writer-wins register with observed-remove deletes.
     pub priority: ::crdtype::LwwRegister<u8>,
 }
@@ -239,7 +239,7 @@ impl MeetingCrdt {
             })
     }
     #[doc = concat!("The nested state `", "place", "`.")]
-    pub fn place(&self) -> &<Place as ::crdtype::Crdt>::Store {
+    pub fn place(&self) -> &PlaceCrdt {
         &self.place
     }
     #[doc = concat!(
@@ -250,9 +250,9 @@ impl MeetingCrdt {
         &mut self,
         context: &mut ::crdtype::CausalContext,
         mutate: impl ::core::ops::FnOnce(
-            &mut <Place as ::crdtype::Crdt>::Store,
+            &mut PlaceCrdt,
             &mut ::crdtype::CausalContext,
-        ) -> ::crdtype::CausalDotStore<<Place as ::crdtype::Crdt>::Store>,
+        ) -> ::crdtype::CausalDotStore<PlaceCrdt>,
     ) -> ::crdtype::CausalDotStore<Self> {
         (mutate(&mut self.place, context))
             .map_store(|place| Self {
@@ -261,9 +261,7 @@ impl MeetingCrdt {
             })
     }
     #[doc = concat!("The map `", "attendees", "`.")]
-    pub fn attendees(
-        &self,
-    ) -> &::crdtype::OrMap<String, <Attendee as ::crdtype::Crdt>::Store> {
+    pub fn attendees(&self) -> &::crdtype::OrMap<String, AttendeeCrdt> {
         &self.attendees
     }
     #[doc = concat!(
@@ -275,9 +273,9 @@ impl MeetingCrdt {
         context: &mut ::crdtype::CausalContext,
         key: String,
         mutate: impl ::core::ops::FnOnce(
-            &mut <Attendee as ::crdtype::Crdt>::Store,
+            &mut AttendeeCrdt,
             &mut ::crdtype::CausalContext,
-        ) -> ::crdtype::CausalDotStore<<Attendee as ::crdtype::Crdt>::Store>,
+        ) -> ::crdtype::CausalDotStore<AttendeeCrdt>,
     ) -> ::crdtype::CausalDotStore<Self> {
         (self.attendees.update(context, key, mutate))
             .map_store(|attendees| Self {
@@ -373,6 +371,12 @@ impl MeetingCrdt {
         )
     }
 }
+const _: () = ::crdtype::__private::assert_crdt::<Place>();
+const _: () = ::crdtype::__private::assert_crdt::<Attendee>();
+#[automatically_derived]
+impl ::crdtype::TypedStore for MeetingCrdt {
+    type Value = Meeting;
+}
 #[automatically_derived]
 impl ::crdtype::Crdt for Meeting {
     type Store = MeetingCrdt;
@@ -444,10 +448,10 @@ impl ::crdtype::Crdt for Meeting {
                 store.cancelled_dates.iter(),
             ),
             pinned: store.pinned.is_enabled(),
-            place: <Place as ::crdtype::Crdt>::read(&store.place),
+            place: store.place.to_value(),
             attendees: ::crdtype::__private::read_map::<
                 String,
-                Attendee,
+                AttendeeCrdt,
             >(&store.attendees),
             draft_note: <String as ::core::default::Default>::default(),
             priority: match store.priority.get() {
@@ -532,7 +536,7 @@ impl ::crdtype::Crdt for Meeting {
             ::crdtype::__private::absorb(
                 &mut delta.store.place,
                 &mut delta.context,
-                <Place as ::crdtype::Crdt>::write_changes(
+                <<PlaceCrdt as ::crdtype::TypedStore>::Value as ::crdtype::Crdt>::write_changes(
                     &mut store.place,
                     context,
                     stamp,
@@ -547,7 +551,7 @@ impl ::crdtype::Crdt for Meeting {
                 &mut delta.context,
                 ::crdtype::__private::write_map::<
                     String,
-                    Attendee,
+                    AttendeeCrdt,
                 >(
                     &mut store.attendees,
                     context,

@@ -29,6 +29,7 @@ pub(crate) fn derive(model: &Model<'_>) -> TokenStream {
     let field_docs = replicated.iter().map(|(_, _, doc)| doc);
     let methods = replicated.iter().map(|(_, code, _)| &code.methods);
     let writes = replicated.iter().map(|(_, code, _)| &code.write);
+    let checks = replicated.iter().map(|(_, code, _)| &code.checks);
     let reads = model.fields.iter().map(|field| {
         let ident = field.ident;
         let value = match replicated
@@ -120,6 +121,13 @@ pub(crate) fn derive(model: &Model<'_>) -> TokenStream {
                     &new,
                 )
             }
+        }
+
+        #(#checks)*
+
+        #[automatically_derived]
+        impl ::crdtype::TypedStore for #store {
+            type Value = #plain;
         }
 
         #[automatically_derived]

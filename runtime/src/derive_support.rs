@@ -4,8 +4,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::{
     AwSet, CausalContext, CausalDotStore, Crdt, DotStore, OrMap, PnCounter, ReplicaId, Timestamp,
-    TwoPhaseSet,
+    TwoPhaseSet, TypedStore,
 };
+
+/// Fails to compile, with `Crdt`'s message, unless `T` derives `Crdt`: the one error a
+/// `nested` field or `map` value of another type gets, at the field.
+pub const fn assert_crdt<T: Crdt>() {}
 
 /// Joins `part`, the delta of one field, into a document's delta.
 #[inline]
@@ -114,21 +118,24 @@ pub fn write_two_phase_set<T: Ord + Clone>(
 }
 
 /// The entries of a map field as the plain `BTreeMap`.
-pub fn read_map<K: Ord + Clone, V: Crdt>(map: &OrMap<K, V::Store>) -> BTreeMap<K, V> {
+pub fn read_map<K: Ord + Clone, S: TypedStore>(map: &OrMap<K, S>) -> BTreeMap<K, S::Value> {
     map.iter()
-        .map(|(key, store)| (key.clone(), V::read(store)))
+        .map(|(key, store)| (key.clone(), S::Value::read(store)))
         .collect()
 }
 
 /// Moves a map field from `old` to `new`: removed keys are removed, new keys written in
 /// full, changed entries get the delta of their changed fields.
-pub fn write_map<K: Ord + Clone, V: Crdt + PartialEq>(
-    map: &mut OrMap<K, V::Store>,
+pub fn write_map<K: Ord + Clone, S: TypedStore>(
+    map: &mut OrMap<K, S>,
     context: &mut CausalContext,
     stamp: Timestamp,
-    old: Option<&BTreeMap<K, V>>,
-    new: &BTreeMap<K, V>,
-) -> CausalDotStore<OrMap<K, V::Store>> {
+    old: Option<&BTreeMap<K, S::Value>>,
+    new: &BTreeMap<K, S::Value>,
+) -> CausalDotStore<OrMap<K, S>>
+where
+    S::Value: PartialEq,
+{
     let mut delta = CausalDotStore::new();
     if let Some(old) = old {
         for key in old.keys().filter(|key| !new.contains_key(key)) {
@@ -141,7 +148,7 @@ pub fn write_map<K: Ord + Clone, V: Crdt + PartialEq>(
             continue;
         }
         delta.join(map.update(context, key.clone(), |entry, context| {
-            V::write_changes(entry, context, stamp, old_value, value)
+            S::Value::write_changes(entry, context, stamp, old_value, value)
         }));
     }
     delta

@@ -18,7 +18,7 @@ use crdtype_model::Schema;
 )]
 pub trait Crdt: Sized {
     /// The generated typed CRDT: a dot store with one CRDT per replicated field.
-    type Store: DotStore + Clone + PartialEq + std::fmt::Debug;
+    type Store: TypedStore<Value = Self>;
 
     /// The schema descriptor: name, version, and per replicated field its id, type, kind,
     /// `since`, default and previous name.
@@ -37,4 +37,13 @@ pub trait Crdt: Sized {
         old: Option<&Self>,
         new: &Self,
     ) -> CausalDotStore<Self::Store>;
+}
+
+/// The typed CRDT that `#[derive(Crdt)]` generates for a plain struct, leading back to it.
+///
+/// For `CalendarEvent` it is `CalendarEventCrdt`, named after the struct and declared next
+/// to it, which is how a `nested` field or a `map` value finds the store of its type.
+pub trait TypedStore: DotStore + Clone + PartialEq + std::fmt::Debug {
+    /// The plain struct.
+    type Value: Crdt<Store = Self>;
 }

@@ -88,6 +88,6 @@ pub use crdt::or_map::OrMap;
 pub use crdt::two_phase_set::TwoPhaseSet;
 /// Generates the typed CRDT of a struct: see the [crate documentation](crate).
 pub use crdtype_derive::Crdt;
-pub use document::Crdt;
+pub use document::{Crdt, TypedStore};
 pub use dot::{Dot, ReplicaId};
 pub use dot_store::{CausalDotStore, DotFun, DotMap, DotSet, DotStore, InvalidDelta};

@@ -14,6 +14,7 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
     let decrement_delta = field.wrap(quote!(self.#ident.decrement(context, replica, by)));
     let absorb = field.absorb(quote!(part));
     FieldCode {
+        checks: quote!(),
         store_type: quote!(::crdtype::PnCounter),
         methods: quote! {
             #[doc = concat!("The value of `", #name, "`: every replica's increments minus decrements, saturated to the field's type.")]

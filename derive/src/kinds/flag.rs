@@ -19,6 +19,7 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
         }
     });
     FieldCode {
+        checks: quote!(),
         store_type: quote!(::crdtype::EwFlag),
         methods: quote! {
             #[doc = concat!("Whether `", #name, "` is on.")]

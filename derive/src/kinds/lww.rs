@@ -18,6 +18,7 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
         store.#ident.set(context, stamp, ::core::clone::Clone::clone(&new.#ident))
     });
     FieldCode {
+        checks: quote!(),
         store_type: quote!(::crdtype::LwwRegister<#ty>),
         methods: quote! {
             #[doc = concat!("The value of `", #name, "`, or `None` while it is null.")]

@@ -8,13 +8,15 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
     let Field { ident, name, .. } = field;
     let key = field.type_argument("BTreeMap", 0);
     let value = field.type_argument("BTreeMap", 1);
-    let value_span = field
+    let value_type = field
         .model
         .type_arguments("BTreeMap")
-        .and_then(|arguments| arguments.get(1).map(syn::spanned::Spanned::span))
-        .unwrap_or_else(|| field.model.type_span());
-    let crdt = field.crdt_of(value.clone(), value_span);
-    let map_type = quote!(::crdtype::OrMap<#key, #crdt::Store>);
+        .and_then(|arguments| arguments.get(1).copied());
+    let (value_store, checks) = match value_type {
+        Some(value_type) => (field.store_of(value_type), field.assert_crdt(value_type)),
+        None => (value.clone(), quote!()),
+    };
+    let map_type = quote!(::crdtype::OrMap<#key, #value_store>);
     let reader = field.reader();
     let update = field.method("update");
     let remove = field.method("remove_from");
@@ -22,7 +24,7 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
     let remove_delta = field.wrap(quote!(self.#ident.remove(key)));
     let changed = field.changed();
     let absorb = field.absorb(quote! {
-        ::crdtype::__private::write_map::<#key, #value>(
+        ::crdtype::__private::write_map::<#key, #value_store>(
             &mut store.#ident,
             context,
             stamp,
@@ -32,6 +34,7 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
     });
     FieldCode {
         store_type: map_type.clone(),
+        checks,
         methods: quote! {
             #[doc = concat!("The map `", #name, "`.")]
             pub fn #reader(&self) -> &#map_type {
@@ -44,9 +47,9 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
                 context: &mut ::crdtype::CausalContext,
                 key: #key,
                 mutate: impl ::core::ops::FnOnce(
-                    &mut #crdt::Store,
+                    &mut #value_store,
                     &mut ::crdtype::CausalContext,
-                ) -> ::crdtype::CausalDotStore<#crdt::Store>,
+                ) -> ::crdtype::CausalDotStore<#value_store>,
             ) -> ::crdtype::CausalDotStore<Self> {
                 #update_delta
             }
@@ -56,7 +59,7 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
                 #remove_delta
             }
         },
-        read: quote!(::crdtype::__private::read_map::<#key, #value>(&store.#ident)),
+        read: quote!(::crdtype::__private::read_map::<#key, #value_store>(&store.#ident)),
         write: quote! {
             if #changed {
                 #absorb

@@ -15,7 +15,7 @@ mod nested;
 mod set;
 
 use crdtype_model::Kind;
-use crdtype_model::syntax::{DefaultValue, FieldModel};
+use crdtype_model::syntax::{DefaultValue, FieldModel, store_path};
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::ext::IdentExt;
@@ -30,6 +30,8 @@ pub(crate) struct FieldCode {
     pub(crate) read: TokenStream,
     /// Writes the change from `old` to `new` and absorbs its delta into `delta`.
     pub(crate) write: TokenStream,
+    /// Items that check the field's type at its span.
+    pub(crate) checks: TokenStream,
 }
 
 pub(crate) fn field_code(field: &FieldModel<'_>, kind: Kind) -> FieldCode {
@@ -76,7 +78,7 @@ impl<'m, 'a> Field<'m, 'a> {
 
     /// The reader method: the field's own name.
     pub(crate) fn reader(&self) -> syn::Ident {
-        format_ident!("{}", self.ident, span = self.ident.span())
+        self.ident.clone()
     }
 
     /// The value of a null field.
@@ -123,10 +125,24 @@ impl<'m, 'a> Field<'m, 'a> {
         }
     }
 
-    /// `<Ty as ::crdtype::Crdt>`, spanned at the type so that a type that does not derive
-    /// `Crdt` is reported at the field.
-    pub(crate) fn crdt_of(&self, ty: TokenStream, span: Span) -> TokenStream {
-        quote_spanned!(span=> <#ty as ::crdtype::Crdt>)
+    /// The generated store of a type that derives `Crdt`, found by its name (`geo::Place`
+    /// -> `geo::PlaceCrdt`, checked by the model) rather than through the trait: a type
+    /// that does not derive `Crdt` then fails once, in [`Self::assert_crdt`], instead of
+    /// in every generated use of the store.
+    pub(crate) fn store_of(&self, ty: &syn::Type) -> TokenStream {
+        match store_path(ty) {
+            Some(path) => {
+                let span = syn::spanned::Spanned::span(ty);
+                quote_spanned!(span=> #path)
+            }
+            None => quote!(#ty),
+        }
+    }
+
+    /// `Crdt`'s "does not derive `Crdt`" error, at the user's type, unless it does.
+    pub(crate) fn assert_crdt(&self, ty: &syn::Type) -> TokenStream {
+        let span = syn::spanned::Spanned::span(ty);
+        quote_spanned!(span=> const _: () = ::crdtype::__private::assert_crdt::<#ty>();)
     }
 }
 

@@ -18,6 +18,7 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
         store.#ident.write(context, stamp.replica, ::core::clone::Clone::clone(&new.#ident))
     });
     FieldCode {
+        checks: quote!(),
         store_type: quote!(::crdtype::MvRegister<#ty>),
         methods: quote! {
             #[doc = concat!("The live values of `", #name, "`, one per concurrent write, in dot order; none while it is null.")]

@@ -7,19 +7,26 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
     let Field {
         ident, ty, name, ..
     } = field;
-    let crdt = field.crdt_of(quote!(#ty), field.model.type_span());
+    let store_type = field.store_of(ty);
     let reader = field.reader();
     let update = field.method("update");
     let update_delta = field.wrap(quote!(mutate(&mut self.#ident, context)));
     let changed = field.changed();
     let absorb = field.absorb(quote! {
-        #crdt::write_changes(&mut store.#ident, context, stamp, old.map(|old| &old.#ident), &new.#ident)
+        <<#store_type as ::crdtype::TypedStore>::Value as ::crdtype::Crdt>::write_changes(
+            &mut store.#ident,
+            context,
+            stamp,
+            old.map(|old| &old.#ident),
+            &new.#ident,
+        )
     });
     FieldCode {
-        store_type: quote!(#crdt::Store),
+        store_type: store_type.clone(),
+        checks: field.assert_crdt(ty),
         methods: quote! {
             #[doc = concat!("The nested state `", #name, "`.")]
-            pub fn #reader(&self) -> &#crdt::Store {
+            pub fn #reader(&self) -> &#store_type {
                 &self.#ident
             }
 
@@ -28,14 +35,14 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
                 &mut self,
                 context: &mut ::crdtype::CausalContext,
                 mutate: impl ::core::ops::FnOnce(
-                    &mut #crdt::Store,
+                    &mut #store_type,
                     &mut ::crdtype::CausalContext,
-                ) -> ::crdtype::CausalDotStore<#crdt::Store>,
+                ) -> ::crdtype::CausalDotStore<#store_type>,
             ) -> ::crdtype::CausalDotStore<Self> {
                 #update_delta
             }
         },
-        read: quote!(#crdt::read(&store.#ident)),
+        read: quote!(store.#ident.to_value()),
         write: quote! {
             if #changed {
                 #absorb

@@ -23,6 +23,7 @@ pub(super) fn code(field: &Field<'_, '_>, crdt: TokenStream, write_fn: TokenStre
         )
     });
     FieldCode {
+        checks: quote!(),
         store_type: quote!(#crdt<#element>),
         methods: quote! {
             #[doc = concat!("The set `", #name, "`.")]

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use darling::error::Accumulator;
 use proc_macro2::Span;
 
-use super::model::{DefaultValue, FieldModel, Model, type_arguments, type_string};
+use super::model::{DefaultValue, FieldModel, Model, store_path, type_arguments, type_string};
 use crate::Kind;
 
 pub(crate) fn all(model: &Model<'_>, errors: &mut Accumulator) {
@@ -45,7 +45,7 @@ fn check_since(model: &Model<'_>, errors: &mut Accumulator) {
                  present from the start"
                     .to_owned(),
             ));
-        } else if field.since > model.version {
+        } else if model.version > 0 && field.since > model.version {
             errors.push(error(
                 span,
                 format!(
@@ -176,7 +176,16 @@ fn check_kind_fits_type(model: &Model<'_>, errors: &mut Accumulator) {
             }
             Kind::Flag if !is("bool") => "`bool`",
             Kind::Set | Kind::TwoPhaseSet if !arguments("BTreeSet", 1) => "`BTreeSet<T>`",
-            Kind::Map if !arguments("BTreeMap", 2) => "`BTreeMap<K, V>` where `V` derives `Crdt`",
+            Kind::Map
+                if !type_arguments(ty, "BTreeMap").is_some_and(|arguments| {
+                    arguments.len() == 2 && store_path(arguments[1]).is_some()
+                }) =>
+            {
+                "`BTreeMap<K, V>` where `V` is a struct that derives `Crdt`"
+            }
+            Kind::Nested if store_path(ty).is_none() => {
+                "a struct that derives `Crdt`, named by its path (`Place`, `geo::Place`)"
+            }
             _ => continue,
         };
         errors.push(error(

@@ -7,7 +7,7 @@ mod attr;
 mod check;
 mod model;
 
-pub use model::{DefaultValue, FieldModel, Model};
+pub use model::{DefaultValue, FieldModel, Model, store_path};
 
 /// Whether `attrs` include `#[derive(Crdt)]` (or `#[derive(crdtype::Crdt)]`): how the CLI
 /// finds schemas in a file without compiling it.

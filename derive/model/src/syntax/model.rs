@@ -83,7 +83,10 @@ impl<'a> Model<'a> {
             );
         }
         let attrs = errors
-            .handle(StructAttrs::from_attributes(&input.attrs))
+            .handle(
+                StructAttrs::from_attributes(&input.attrs)
+                    .map_err(|error| restate(error, STRUCT_ATTRIBUTES)),
+            )
             .unwrap_or_default();
         let version = attrs.version.as_ref().map_or(1, |version| **version);
         let version_span = attrs
@@ -98,7 +101,10 @@ impl<'a> Model<'a> {
             .iter()
             .enumerate()
             .filter_map(|(position, field)| {
-                let attrs = errors.handle(FieldAttrs::from_attributes(&field.attrs))?;
+                let attrs = errors.handle(
+                    FieldAttrs::from_attributes(&field.attrs)
+                        .map_err(|error| restate(error, FIELD_ATTRIBUTES)),
+                )?;
                 errors.handle(FieldModel::new(field, position, attrs))
             })
             .collect();
@@ -257,6 +263,38 @@ impl<'a> FieldModel<'a> {
     }
 }
 
+const STRUCT_ATTRIBUTES: &str = "`version`, `name`, `reserved`";
+const FIELD_ATTRIBUTES: &str = "`id`, `since`, `default`, `renamed_from`, `skip`, or a kind: \
+                                `lww`, `mv`, `counter`, `set`, `two_phase_set`, `flag`, \
+                                `nested`, `map`";
+
+/// darling's messages for unknown and duplicate attributes, in this crate's one message
+/// shape (``unknown crdt attribute `x` ``), saying what to write instead.
+fn restate(errors: darling::Error, expected: &str) -> darling::Error {
+    darling::Error::multiple(
+        errors
+            .into_iter()
+            .map(|error| {
+                let message = error.to_string();
+                let restated = if let Some(rest) = message.strip_prefix("Unknown field: ") {
+                    match rest.split_once(". Did you mean ") {
+                        Some((name, suggestion)) => format!(
+                            "unknown crdt attribute {name}: did you mean {}?",
+                            suggestion.trim_end_matches('?')
+                        ),
+                        None => format!("unknown crdt attribute {rest}: expected {expected}"),
+                    }
+                } else if let Some(name) = message.strip_prefix("Duplicate field ") {
+                    format!("duplicate crdt attribute {name}: write it once")
+                } else {
+                    return error;
+                };
+                darling::Error::custom(restated).with_span(&error.span())
+            })
+            .collect(),
+    )
+}
+
 /// A type as the user would write it: `BTreeMap<String, Attendee>`, not the token
 /// printer's `BTreeMap < String , Attendee >`.
 pub(crate) fn type_string(ty: &syn::Type) -> String {
@@ -276,6 +314,22 @@ pub(crate) fn type_string(ty: &syn::Type) -> String {
         previous = Some(token);
     }
     out
+}
+
+/// The path of the typed CRDT that `#[derive(Crdt)]` generates for the struct named by
+/// `ty`: `geo::Place` -> `geo::PlaceCrdt`. `None` when `ty` is not a plain path to a
+/// struct (generic arguments, references, tuples).
+pub fn store_path(ty: &syn::Type) -> Option<syn::Path> {
+    let syn::Type::Path(syn::TypePath { qself: None, path }) = ty else {
+        return None;
+    };
+    let mut path = path.clone();
+    let last = path.segments.last_mut()?;
+    if !last.arguments.is_none() {
+        return None;
+    }
+    last.ident = quote::format_ident!("{}Crdt", last.ident, span = last.ident.span());
+    Some(path)
 }
 
 /// The type arguments of `ty` when it is a path type whose last segment is `name`.

@@ -1,0 +1,9 @@
+use crdtype::Crdt;
+
+#[derive(Crdt)]
+struct Event {
+    #[crdt(skip, default, set)]
+    tags: std::collections::BTreeSet<String>,
+}
+
+fn main() {}

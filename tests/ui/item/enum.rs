@@ -1,0 +1,8 @@
+use crdtype::Crdt;
+
+#[derive(Crdt)]
+enum Event {
+    Meeting,
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use crdtype::Crdt;
+
+#[derive(Crdt)]
+struct Event<T> {
+    payload: T,
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use crdtype::Crdt;
+
+#[derive(Crdt)]
+struct Event {
+    #[crdt(flag)]
+    done: u8,
+}
+
+fn main() {}

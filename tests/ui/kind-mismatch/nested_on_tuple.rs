@@ -1,0 +1,9 @@
+use crdtype::Crdt;
+
+#[derive(Crdt)]
+struct Event {
+    #[crdt(nested)]
+    places: (String, String),
+}
+
+fn main() {}

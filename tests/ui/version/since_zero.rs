@@ -1,0 +1,9 @@
+use crdtype::Crdt;
+
+#[derive(Crdt)]
+struct Event {
+    #[crdt(since = 0)]
+    title: String,
+}
+
+fn main() {}
