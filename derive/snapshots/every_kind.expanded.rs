@@ -482,17 +482,16 @@ impl ::crdtype::Crdt for Meeting {
                     ),
             );
         }
-        if let ::core::option::Option::Some(part) = ::crdtype::__private::write_counter(
-            &mut store.views,
-            context,
-            stamp.replica,
-            old.map(|old| old.views),
-            new.views,
-        ) {
+        if old.is_none_or(|old| old.views != new.views) {
             ::crdtype::__private::absorb(
                 &mut delta.store.views,
                 &mut delta.context,
-                part,
+                ::crdtype::__private::write_counter(
+                    &mut store.views,
+                    context,
+                    stamp.replica,
+                    new.views,
+                ),
             );
         }
         if old.is_none_or(|old| old.tags != new.tags) {

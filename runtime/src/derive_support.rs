@@ -46,20 +46,21 @@ macro_rules! counter_value {
 
 counter_value!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
 
-/// Moves `counter` from the plain value `old` (zero when absent) to `new`.
+/// Moves `counter` to the plain value `new` by the increment or decrement that gets its
+/// total there. The change is taken from the total, not from the plain value read before
+/// the edit, which may have been saturated to the field's type.
 pub fn write_counter<T: CounterValue>(
     counter: &mut PnCounter,
     context: &mut CausalContext,
     replica: ReplicaId,
-    old: Option<T>,
     new: T,
-) -> Option<CausalDotStore<PnCounter>> {
-    let change = new.to_total() - old.map_or(0, T::to_total);
+) -> CausalDotStore<PnCounter> {
+    let change = new.to_total() - i128::from(counter.value());
     let by = u64::try_from(change.unsigned_abs()).unwrap_or(u64::MAX);
-    match change {
-        0 if old.is_some() => None,
-        change if change < 0 => Some(counter.decrement(context, replica, by)),
-        _ => Some(counter.increment(context, replica, by)),
+    if change < 0 {
+        counter.decrement(context, replica, by)
+    } else {
+        counter.increment(context, replica, by)
     }
 }
 

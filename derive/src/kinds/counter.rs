@@ -12,7 +12,10 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
     let decrement = field.method("decrement");
     let increment_delta = field.wrap(quote!(self.#ident.increment(context, replica, by)));
     let decrement_delta = field.wrap(quote!(self.#ident.decrement(context, replica, by)));
-    let absorb = field.absorb(quote!(part));
+    let changed = field.changed();
+    let absorb = field.absorb(quote! {
+        ::crdtype::__private::write_counter(&mut store.#ident, context, stamp.replica, new.#ident)
+    });
     FieldCode {
         checks: quote!(),
         store_type: quote!(::crdtype::PnCounter),
@@ -48,13 +51,7 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
         // An edit of the plain value becomes the increment or decrement that moves the
         // counter there, so concurrent edits add up instead of overwriting each other.
         write: quote! {
-            if let ::core::option::Option::Some(part) = ::crdtype::__private::write_counter(
-                &mut store.#ident,
-                context,
-                stamp.replica,
-                old.map(|old| old.#ident),
-                new.#ident,
-            ) {
+            if #changed {
                 #absorb
             }
         },
