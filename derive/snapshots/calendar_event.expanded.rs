@@ -59,6 +59,7 @@ impl ::crdtype::DotStore for CalendarEventCrdt {
 #[automatically_derived]
 impl CalendarEventCrdt {
     #[doc = concat!("The value of `", "title", "`, or `None` while it is null.")]
+    #[inline]
     pub fn title(&self) -> ::core::option::Option<&String> {
         self.title.get()
     }
@@ -66,30 +67,47 @@ impl CalendarEventCrdt {
         "Writes `", "title",
         "` at `stamp`, replacing the writes observed here; returns the delta."
     )]
+    #[inline]
     pub fn set_title(
         &mut self,
         context: &mut ::crdtype::CausalContext,
         stamp: ::crdtype::Timestamp,
         value: String,
     ) -> ::crdtype::CausalDotStore<Self> {
-        (self.title.set(context, stamp, value))
-            .map_store(|title| Self {
-                title,
-                ..::core::default::Default::default()
-            })
+        {
+            let part = self.title.set(context, stamp, value);
+            ::crdtype::CausalDotStore {
+                store: Self {
+                    title: part.store,
+                    utc_time: ::core::default::Default::default(),
+                    tz_offset: ::core::default::Default::default(),
+                    location: ::core::default::Default::default(),
+                },
+                context: part.context,
+            }
+        }
     }
     #[doc = concat!(
         "Sets `", "title",
         "` to null, removing the writes observed here (a concurrent write survives); returns the delta."
     )]
+    #[inline]
     pub fn delete_title(&mut self) -> ::crdtype::CausalDotStore<Self> {
-        (self.title.delete())
-            .map_store(|title| Self {
-                title,
-                ..::core::default::Default::default()
-            })
+        {
+            let part = self.title.delete();
+            ::crdtype::CausalDotStore {
+                store: Self {
+                    title: part.store,
+                    utc_time: ::core::default::Default::default(),
+                    tz_offset: ::core::default::Default::default(),
+                    location: ::core::default::Default::default(),
+                },
+                context: part.context,
+            }
+        }
     }
     #[doc = concat!("The value of `", "utc_time", "`, or `None` while it is null.")]
+    #[inline]
     pub fn utc_time(&self) -> ::core::option::Option<&i64> {
         self.utc_time.get()
     }
@@ -97,30 +115,47 @@ impl CalendarEventCrdt {
         "Writes `", "utc_time",
         "` at `stamp`, replacing the writes observed here; returns the delta."
     )]
+    #[inline]
     pub fn set_utc_time(
         &mut self,
         context: &mut ::crdtype::CausalContext,
         stamp: ::crdtype::Timestamp,
         value: i64,
     ) -> ::crdtype::CausalDotStore<Self> {
-        (self.utc_time.set(context, stamp, value))
-            .map_store(|utc_time| Self {
-                utc_time,
-                ..::core::default::Default::default()
-            })
+        {
+            let part = self.utc_time.set(context, stamp, value);
+            ::crdtype::CausalDotStore {
+                store: Self {
+                    title: ::core::default::Default::default(),
+                    utc_time: part.store,
+                    tz_offset: ::core::default::Default::default(),
+                    location: ::core::default::Default::default(),
+                },
+                context: part.context,
+            }
+        }
     }
     #[doc = concat!(
         "Sets `", "utc_time",
         "` to null, removing the writes observed here (a concurrent write survives); returns the delta."
     )]
+    #[inline]
     pub fn delete_utc_time(&mut self) -> ::crdtype::CausalDotStore<Self> {
-        (self.utc_time.delete())
-            .map_store(|utc_time| Self {
-                utc_time,
-                ..::core::default::Default::default()
-            })
+        {
+            let part = self.utc_time.delete();
+            ::crdtype::CausalDotStore {
+                store: Self {
+                    title: ::core::default::Default::default(),
+                    utc_time: part.store,
+                    tz_offset: ::core::default::Default::default(),
+                    location: ::core::default::Default::default(),
+                },
+                context: part.context,
+            }
+        }
     }
     #[doc = concat!("The value of `", "tz_offset", "`, or `None` while it is null.")]
+    #[inline]
     pub fn tz_offset(&self) -> ::core::option::Option<&i32> {
         self.tz_offset.get()
     }
@@ -128,30 +163,47 @@ impl CalendarEventCrdt {
         "Writes `", "tz_offset",
         "` at `stamp`, replacing the writes observed here; returns the delta."
     )]
+    #[inline]
     pub fn set_tz_offset(
         &mut self,
         context: &mut ::crdtype::CausalContext,
         stamp: ::crdtype::Timestamp,
         value: i32,
     ) -> ::crdtype::CausalDotStore<Self> {
-        (self.tz_offset.set(context, stamp, value))
-            .map_store(|tz_offset| Self {
-                tz_offset,
-                ..::core::default::Default::default()
-            })
+        {
+            let part = self.tz_offset.set(context, stamp, value);
+            ::crdtype::CausalDotStore {
+                store: Self {
+                    title: ::core::default::Default::default(),
+                    utc_time: ::core::default::Default::default(),
+                    tz_offset: part.store,
+                    location: ::core::default::Default::default(),
+                },
+                context: part.context,
+            }
+        }
     }
     #[doc = concat!(
         "Sets `", "tz_offset",
         "` to null, removing the writes observed here (a concurrent write survives); returns the delta."
     )]
+    #[inline]
     pub fn delete_tz_offset(&mut self) -> ::crdtype::CausalDotStore<Self> {
-        (self.tz_offset.delete())
-            .map_store(|tz_offset| Self {
-                tz_offset,
-                ..::core::default::Default::default()
-            })
+        {
+            let part = self.tz_offset.delete();
+            ::crdtype::CausalDotStore {
+                store: Self {
+                    title: ::core::default::Default::default(),
+                    utc_time: ::core::default::Default::default(),
+                    tz_offset: part.store,
+                    location: ::core::default::Default::default(),
+                },
+                context: part.context,
+            }
+        }
     }
     #[doc = concat!("The value of `", "location", "`, or `None` while it is null.")]
+    #[inline]
     pub fn location(&self) -> ::core::option::Option<&String> {
         self.location.get()
     }
@@ -159,28 +211,44 @@ impl CalendarEventCrdt {
         "Writes `", "location",
         "` at `stamp`, replacing the writes observed here; returns the delta."
     )]
+    #[inline]
     pub fn set_location(
         &mut self,
         context: &mut ::crdtype::CausalContext,
         stamp: ::crdtype::Timestamp,
         value: String,
     ) -> ::crdtype::CausalDotStore<Self> {
-        (self.location.set(context, stamp, value))
-            .map_store(|location| Self {
-                location,
-                ..::core::default::Default::default()
-            })
+        {
+            let part = self.location.set(context, stamp, value);
+            ::crdtype::CausalDotStore {
+                store: Self {
+                    title: ::core::default::Default::default(),
+                    utc_time: ::core::default::Default::default(),
+                    tz_offset: ::core::default::Default::default(),
+                    location: part.store,
+                },
+                context: part.context,
+            }
+        }
     }
     #[doc = concat!(
         "Sets `", "location",
         "` to null, removing the writes observed here (a concurrent write survives); returns the delta."
     )]
+    #[inline]
     pub fn delete_location(&mut self) -> ::crdtype::CausalDotStore<Self> {
-        (self.location.delete())
-            .map_store(|location| Self {
-                location,
-                ..::core::default::Default::default()
-            })
+        {
+            let part = self.location.delete();
+            ::crdtype::CausalDotStore {
+                store: Self {
+                    title: ::core::default::Default::default(),
+                    utc_time: ::core::default::Default::default(),
+                    tz_offset: ::core::default::Default::default(),
+                    location: part.store,
+                },
+                context: part.context,
+            }
+        }
     }
     #[doc = concat!(
         "The plain `", "CalendarEvent", "`: null fields read as their defaults."

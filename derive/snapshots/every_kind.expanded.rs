@@ -87,6 +87,7 @@ impl MeetingCrdt {
         "The live values of `", "room",
         "`, one per concurrent write, in dot order; none while it is null."
     )]
+    #[inline]
     pub fn room(&self) -> impl ::core::iter::Iterator<Item = &String> + '_ {
         self.room.values()
     }
@@ -94,151 +95,276 @@ impl MeetingCrdt {
         "Writes `", "room",
         "` as `replica`, replacing the values observed here; returns the delta."
     )]
+    #[inline]
     pub fn set_room(
         &mut self,
         context: &mut ::crdtype::CausalContext,
         replica: ::crdtype::ReplicaId,
         value: String,
     ) -> ::crdtype::CausalDotStore<Self> {
-        (self.room.write(context, replica, value))
-            .map_store(|room| Self {
-                room,
-                ..::core::default::Default::default()
-            })
+        {
+            let part = self.room.write(context, replica, value);
+            ::crdtype::CausalDotStore {
+                store: Self {
+                    room: part.store,
+                    views: ::core::default::Default::default(),
+                    tags: ::core::default::Default::default(),
+                    cancelled_dates: ::core::default::Default::default(),
+                    pinned: ::core::default::Default::default(),
+                    place: ::core::default::Default::default(),
+                    attendees: ::core::default::Default::default(),
+                    priority: ::core::default::Default::default(),
+                },
+                context: part.context,
+            }
+        }
     }
     #[doc = concat!(
         "Sets `", "room",
         "` to null, removing the values observed here; returns the delta."
     )]
+    #[inline]
     pub fn delete_room(&mut self) -> ::crdtype::CausalDotStore<Self> {
-        (self.room.clear())
-            .map_store(|room| Self {
-                room,
-                ..::core::default::Default::default()
-            })
+        {
+            let part = self.room.clear();
+            ::crdtype::CausalDotStore {
+                store: Self {
+                    room: part.store,
+                    views: ::core::default::Default::default(),
+                    tags: ::core::default::Default::default(),
+                    cancelled_dates: ::core::default::Default::default(),
+                    pinned: ::core::default::Default::default(),
+                    place: ::core::default::Default::default(),
+                    attendees: ::core::default::Default::default(),
+                    priority: ::core::default::Default::default(),
+                },
+                context: part.context,
+            }
+        }
     }
     #[doc = concat!(
         "The value of `", "views",
         "`: every replica's increments minus decrements, saturated to the field's type."
     )]
+    #[inline]
     pub fn views(&self) -> i64 {
         <i64 as ::crdtype::__private::CounterValue>::from_total(self.views.value())
     }
     #[doc = concat!("Adds `by` to `", "views", "` as `replica`; returns the delta.")]
+    #[inline]
     pub fn increment_views(
         &mut self,
         context: &mut ::crdtype::CausalContext,
         replica: ::crdtype::ReplicaId,
         by: u64,
     ) -> ::crdtype::CausalDotStore<Self> {
-        (self.views.increment(context, replica, by))
-            .map_store(|views| Self {
-                views,
-                ..::core::default::Default::default()
-            })
+        {
+            let part = self.views.increment(context, replica, by);
+            ::crdtype::CausalDotStore {
+                store: Self {
+                    room: ::core::default::Default::default(),
+                    views: part.store,
+                    tags: ::core::default::Default::default(),
+                    cancelled_dates: ::core::default::Default::default(),
+                    pinned: ::core::default::Default::default(),
+                    place: ::core::default::Default::default(),
+                    attendees: ::core::default::Default::default(),
+                    priority: ::core::default::Default::default(),
+                },
+                context: part.context,
+            }
+        }
     }
     #[doc = concat!(
         "Subtracts `by` from `", "views", "` as `replica`; returns the delta."
     )]
+    #[inline]
     pub fn decrement_views(
         &mut self,
         context: &mut ::crdtype::CausalContext,
         replica: ::crdtype::ReplicaId,
         by: u64,
     ) -> ::crdtype::CausalDotStore<Self> {
-        (self.views.decrement(context, replica, by))
-            .map_store(|views| Self {
-                views,
-                ..::core::default::Default::default()
-            })
+        {
+            let part = self.views.decrement(context, replica, by);
+            ::crdtype::CausalDotStore {
+                store: Self {
+                    room: ::core::default::Default::default(),
+                    views: part.store,
+                    tags: ::core::default::Default::default(),
+                    cancelled_dates: ::core::default::Default::default(),
+                    pinned: ::core::default::Default::default(),
+                    place: ::core::default::Default::default(),
+                    attendees: ::core::default::Default::default(),
+                    priority: ::core::default::Default::default(),
+                },
+                context: part.context,
+            }
+        }
     }
     #[doc = concat!("The set `", "tags", "`.")]
+    #[inline]
     pub fn tags(&self) -> &::crdtype::AwSet<String> {
         &self.tags
     }
     #[doc = concat!("Adds `value` to `", "tags", "` as `replica`; returns the delta.")]
+    #[inline]
     pub fn insert_into_tags(
         &mut self,
         context: &mut ::crdtype::CausalContext,
         replica: ::crdtype::ReplicaId,
         value: String,
     ) -> ::crdtype::CausalDotStore<Self> {
-        (self.tags.insert(context, replica, value))
-            .map_store(|tags| Self {
-                tags,
-                ..::core::default::Default::default()
-            })
+        {
+            let part = self.tags.insert(context, replica, value);
+            ::crdtype::CausalDotStore {
+                store: Self {
+                    room: ::core::default::Default::default(),
+                    views: ::core::default::Default::default(),
+                    tags: part.store,
+                    cancelled_dates: ::core::default::Default::default(),
+                    pinned: ::core::default::Default::default(),
+                    place: ::core::default::Default::default(),
+                    attendees: ::core::default::Default::default(),
+                    priority: ::core::default::Default::default(),
+                },
+                context: part.context,
+            }
+        }
     }
     #[doc = concat!("Removes `value` from `", "tags", "`; returns the delta.")]
+    #[inline]
     pub fn remove_from_tags(
         &mut self,
         value: &String,
     ) -> ::crdtype::CausalDotStore<Self> {
-        (self.tags.remove(value))
-            .map_store(|tags| Self {
-                tags,
-                ..::core::default::Default::default()
-            })
+        {
+            let part = self.tags.remove(value);
+            ::crdtype::CausalDotStore {
+                store: Self {
+                    room: ::core::default::Default::default(),
+                    views: ::core::default::Default::default(),
+                    tags: part.store,
+                    cancelled_dates: ::core::default::Default::default(),
+                    pinned: ::core::default::Default::default(),
+                    place: ::core::default::Default::default(),
+                    attendees: ::core::default::Default::default(),
+                    priority: ::core::default::Default::default(),
+                },
+                context: part.context,
+            }
+        }
     }
     #[doc = concat!("The set `", "cancelled_dates", "`.")]
+    #[inline]
     pub fn cancelled_dates(&self) -> &::crdtype::TwoPhaseSet<u32> {
         &self.cancelled_dates
     }
     #[doc = concat!(
         "Adds `value` to `", "cancelled_dates", "` as `replica`; returns the delta."
     )]
+    #[inline]
     pub fn insert_into_cancelled_dates(
         &mut self,
         context: &mut ::crdtype::CausalContext,
         replica: ::crdtype::ReplicaId,
         value: u32,
     ) -> ::crdtype::CausalDotStore<Self> {
-        (self.cancelled_dates.insert(context, replica, value))
-            .map_store(|cancelled_dates| Self {
-                cancelled_dates,
-                ..::core::default::Default::default()
-            })
+        {
+            let part = self.cancelled_dates.insert(context, replica, value);
+            ::crdtype::CausalDotStore {
+                store: Self {
+                    room: ::core::default::Default::default(),
+                    views: ::core::default::Default::default(),
+                    tags: ::core::default::Default::default(),
+                    cancelled_dates: part.store,
+                    pinned: ::core::default::Default::default(),
+                    place: ::core::default::Default::default(),
+                    attendees: ::core::default::Default::default(),
+                    priority: ::core::default::Default::default(),
+                },
+                context: part.context,
+            }
+        }
     }
     #[doc = concat!(
         "Removes `value` from `", "cancelled_dates", "`; returns the delta."
     )]
+    #[inline]
     pub fn remove_from_cancelled_dates(
         &mut self,
         value: &u32,
     ) -> ::crdtype::CausalDotStore<Self> {
-        (self.cancelled_dates.remove(value))
-            .map_store(|cancelled_dates| Self {
-                cancelled_dates,
-                ..::core::default::Default::default()
-            })
+        {
+            let part = self.cancelled_dates.remove(value);
+            ::crdtype::CausalDotStore {
+                store: Self {
+                    room: ::core::default::Default::default(),
+                    views: ::core::default::Default::default(),
+                    tags: ::core::default::Default::default(),
+                    cancelled_dates: part.store,
+                    pinned: ::core::default::Default::default(),
+                    place: ::core::default::Default::default(),
+                    attendees: ::core::default::Default::default(),
+                    priority: ::core::default::Default::default(),
+                },
+                context: part.context,
+            }
+        }
     }
     #[doc = concat!("Whether `", "pinned", "` is on.")]
+    #[inline]
     pub fn pinned(&self) -> bool {
         self.pinned.is_enabled()
     }
     #[doc = concat!("Turns `", "pinned", "` on as `replica`; returns the delta.")]
+    #[inline]
     pub fn enable_pinned(
         &mut self,
         context: &mut ::crdtype::CausalContext,
         replica: ::crdtype::ReplicaId,
     ) -> ::crdtype::CausalDotStore<Self> {
-        (self.pinned.enable(context, replica))
-            .map_store(|pinned| Self {
-                pinned,
-                ..::core::default::Default::default()
-            })
+        {
+            let part = self.pinned.enable(context, replica);
+            ::crdtype::CausalDotStore {
+                store: Self {
+                    room: ::core::default::Default::default(),
+                    views: ::core::default::Default::default(),
+                    tags: ::core::default::Default::default(),
+                    cancelled_dates: ::core::default::Default::default(),
+                    pinned: part.store,
+                    place: ::core::default::Default::default(),
+                    attendees: ::core::default::Default::default(),
+                    priority: ::core::default::Default::default(),
+                },
+                context: part.context,
+            }
+        }
     }
     #[doc = concat!(
         "Turns `", "pinned", "` off (a concurrent enable wins); returns the delta."
     )]
+    #[inline]
     pub fn disable_pinned(&mut self) -> ::crdtype::CausalDotStore<Self> {
-        (self.pinned.disable())
-            .map_store(|pinned| Self {
-                pinned,
-                ..::core::default::Default::default()
-            })
+        {
+            let part = self.pinned.disable();
+            ::crdtype::CausalDotStore {
+                store: Self {
+                    room: ::core::default::Default::default(),
+                    views: ::core::default::Default::default(),
+                    tags: ::core::default::Default::default(),
+                    cancelled_dates: ::core::default::Default::default(),
+                    pinned: part.store,
+                    place: ::core::default::Default::default(),
+                    attendees: ::core::default::Default::default(),
+                    priority: ::core::default::Default::default(),
+                },
+                context: part.context,
+            }
+        }
     }
     #[doc = concat!("The nested state `", "place", "`.")]
+    #[inline]
     pub fn place(&self) -> &PlaceCrdt {
         &self.place
     }
@@ -246,6 +372,7 @@ impl MeetingCrdt {
         "Runs `mutate`, a mutator of the nested state, on `", "place",
         "`; returns the delta."
     )]
+    #[inline]
     pub fn update_place(
         &mut self,
         context: &mut ::crdtype::CausalContext,
@@ -254,13 +381,25 @@ impl MeetingCrdt {
             &mut ::crdtype::CausalContext,
         ) -> ::crdtype::CausalDotStore<PlaceCrdt>,
     ) -> ::crdtype::CausalDotStore<Self> {
-        (mutate(&mut self.place, context))
-            .map_store(|place| Self {
-                place,
-                ..::core::default::Default::default()
-            })
+        {
+            let part = mutate(&mut self.place, context);
+            ::crdtype::CausalDotStore {
+                store: Self {
+                    room: ::core::default::Default::default(),
+                    views: ::core::default::Default::default(),
+                    tags: ::core::default::Default::default(),
+                    cancelled_dates: ::core::default::Default::default(),
+                    pinned: ::core::default::Default::default(),
+                    place: part.store,
+                    attendees: ::core::default::Default::default(),
+                    priority: ::core::default::Default::default(),
+                },
+                context: part.context,
+            }
+        }
     }
     #[doc = concat!("The map `", "attendees", "`.")]
+    #[inline]
     pub fn attendees(&self) -> &::crdtype::OrMap<String, AttendeeCrdt> {
         &self.attendees
     }
@@ -268,6 +407,7 @@ impl MeetingCrdt {
         "Runs `mutate`, a mutator of the value type, on the entry of `", "attendees",
         "` under `key` (created empty if absent); returns the delta."
     )]
+    #[inline]
     pub fn update_attendees(
         &mut self,
         context: &mut ::crdtype::CausalContext,
@@ -277,27 +417,51 @@ impl MeetingCrdt {
             &mut ::crdtype::CausalContext,
         ) -> ::crdtype::CausalDotStore<AttendeeCrdt>,
     ) -> ::crdtype::CausalDotStore<Self> {
-        (self.attendees.update(context, key, mutate))
-            .map_store(|attendees| Self {
-                attendees,
-                ..::core::default::Default::default()
-            })
+        {
+            let part = self.attendees.update(context, key, mutate);
+            ::crdtype::CausalDotStore {
+                store: Self {
+                    room: ::core::default::Default::default(),
+                    views: ::core::default::Default::default(),
+                    tags: ::core::default::Default::default(),
+                    cancelled_dates: ::core::default::Default::default(),
+                    pinned: ::core::default::Default::default(),
+                    place: ::core::default::Default::default(),
+                    attendees: part.store,
+                    priority: ::core::default::Default::default(),
+                },
+                context: part.context,
+            }
+        }
     }
     #[doc = concat!(
         "Removes the entry of `", "attendees",
         "` under `key`, as observed here; returns the delta."
     )]
+    #[inline]
     pub fn remove_from_attendees(
         &mut self,
         key: &String,
     ) -> ::crdtype::CausalDotStore<Self> {
-        (self.attendees.remove(key))
-            .map_store(|attendees| Self {
-                attendees,
-                ..::core::default::Default::default()
-            })
+        {
+            let part = self.attendees.remove(key);
+            ::crdtype::CausalDotStore {
+                store: Self {
+                    room: ::core::default::Default::default(),
+                    views: ::core::default::Default::default(),
+                    tags: ::core::default::Default::default(),
+                    cancelled_dates: ::core::default::Default::default(),
+                    pinned: ::core::default::Default::default(),
+                    place: ::core::default::Default::default(),
+                    attendees: part.store,
+                    priority: ::core::default::Default::default(),
+                },
+                context: part.context,
+            }
+        }
     }
     #[doc = concat!("The value of `", "priority", "`, or `None` while it is null.")]
+    #[inline]
     pub fn priority(&self) -> ::core::option::Option<&u8> {
         self.priority.get()
     }
@@ -305,28 +469,52 @@ impl MeetingCrdt {
         "Writes `", "priority",
         "` at `stamp`, replacing the writes observed here; returns the delta."
     )]
+    #[inline]
     pub fn set_priority(
         &mut self,
         context: &mut ::crdtype::CausalContext,
         stamp: ::crdtype::Timestamp,
         value: u8,
     ) -> ::crdtype::CausalDotStore<Self> {
-        (self.priority.set(context, stamp, value))
-            .map_store(|priority| Self {
-                priority,
-                ..::core::default::Default::default()
-            })
+        {
+            let part = self.priority.set(context, stamp, value);
+            ::crdtype::CausalDotStore {
+                store: Self {
+                    room: ::core::default::Default::default(),
+                    views: ::core::default::Default::default(),
+                    tags: ::core::default::Default::default(),
+                    cancelled_dates: ::core::default::Default::default(),
+                    pinned: ::core::default::Default::default(),
+                    place: ::core::default::Default::default(),
+                    attendees: ::core::default::Default::default(),
+                    priority: part.store,
+                },
+                context: part.context,
+            }
+        }
     }
     #[doc = concat!(
         "Sets `", "priority",
         "` to null, removing the writes observed here (a concurrent write survives); returns the delta."
     )]
+    #[inline]
     pub fn delete_priority(&mut self) -> ::crdtype::CausalDotStore<Self> {
-        (self.priority.delete())
-            .map_store(|priority| Self {
-                priority,
-                ..::core::default::Default::default()
-            })
+        {
+            let part = self.priority.delete();
+            ::crdtype::CausalDotStore {
+                store: Self {
+                    room: ::core::default::Default::default(),
+                    views: ::core::default::Default::default(),
+                    tags: ::core::default::Default::default(),
+                    cancelled_dates: ::core::default::Default::default(),
+                    pinned: ::core::default::Default::default(),
+                    place: ::core::default::Default::default(),
+                    attendees: ::core::default::Default::default(),
+                    priority: part.store,
+                },
+                context: part.context,
+            }
+        }
     }
     #[doc = concat!("The plain `", "Meeting", "`: null fields read as their defaults.")]
     pub fn to_value(&self) -> Meeting {

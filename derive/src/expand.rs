@@ -12,6 +12,7 @@ pub(crate) fn derive(model: &Model<'_>) -> TokenStream {
     let plain = &model.input.ident;
     let vis = &model.input.vis;
     let store = format_ident!("{}Crdt", plain);
+    let all: Vec<&syn::Ident> = model.replicated().map(|(field, _)| field.ident).collect();
     let replicated: Vec<(&syn::Ident, FieldCode, String)> = model
         .replicated()
         .map(|(field, kind)| {
@@ -21,7 +22,7 @@ pub(crate) fn derive(model: &Model<'_>) -> TokenStream {
                 field.id,
                 kind_description(kind)
             );
-            (field.ident, field_code(field, kind), doc)
+            (field.ident, field_code(field, kind, &all), doc)
         })
         .collect();
     let idents: Vec<_> = replicated.iter().map(|(ident, _, _)| *ident).collect();

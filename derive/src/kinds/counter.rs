@@ -21,11 +21,13 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
         store_type: quote!(::crdtype::PnCounter),
         methods: quote! {
             #[doc = concat!("The value of `", #name, "`: every replica's increments minus decrements, saturated to the field's type.")]
+            #[inline]
             pub fn #reader(&self) -> #ty {
                 <#ty as ::crdtype::__private::CounterValue>::from_total(self.#ident.value())
             }
 
             #[doc = concat!("Adds `by` to `", #name, "` as `replica`; returns the delta.")]
+            #[inline]
             pub fn #increment(
                 &mut self,
                 context: &mut ::crdtype::CausalContext,
@@ -36,6 +38,7 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
             }
 
             #[doc = concat!("Subtracts `by` from `", #name, "` as `replica`; returns the delta.")]
+            #[inline]
             pub fn #decrement(
                 &mut self,
                 context: &mut ::crdtype::CausalContext,

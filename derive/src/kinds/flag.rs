@@ -23,11 +23,13 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
         store_type: quote!(::crdtype::EwFlag),
         methods: quote! {
             #[doc = concat!("Whether `", #name, "` is on.")]
+            #[inline]
             pub fn #reader(&self) -> bool {
                 self.#ident.is_enabled()
             }
 
             #[doc = concat!("Turns `", #name, "` on as `replica`; returns the delta.")]
+            #[inline]
             pub fn #enable(
                 &mut self,
                 context: &mut ::crdtype::CausalContext,
@@ -37,6 +39,7 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
             }
 
             #[doc = concat!("Turns `", #name, "` off (a concurrent enable wins); returns the delta.")]
+            #[inline]
             pub fn #disable(&mut self) -> ::crdtype::CausalDotStore<Self> {
                 #disable_delta
             }

@@ -22,11 +22,13 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
         store_type: quote!(::crdtype::LwwRegister<#ty>),
         methods: quote! {
             #[doc = concat!("The value of `", #name, "`, or `None` while it is null.")]
+            #[inline]
             pub fn #reader(&self) -> ::core::option::Option<&#ty> {
                 self.#ident.get()
             }
 
             #[doc = concat!("Writes `", #name, "` at `stamp`, replacing the writes observed here; returns the delta.")]
+            #[inline]
             pub fn #set(
                 &mut self,
                 context: &mut ::crdtype::CausalContext,
@@ -37,6 +39,7 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
             }
 
             #[doc = concat!("Sets `", #name, "` to null, removing the writes observed here (a concurrent write survives); returns the delta.")]
+            #[inline]
             pub fn #delete(&mut self) -> ::crdtype::CausalDotStore<Self> {
                 #delete_delta
             }

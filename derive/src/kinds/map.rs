@@ -37,11 +37,13 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
         checks,
         methods: quote! {
             #[doc = concat!("The map `", #name, "`.")]
+            #[inline]
             pub fn #reader(&self) -> &#map_type {
                 &self.#ident
             }
 
             #[doc = concat!("Runs `mutate`, a mutator of the value type, on the entry of `", #name, "` under `key` (created empty if absent); returns the delta.")]
+            #[inline]
             pub fn #update(
                 &mut self,
                 context: &mut ::crdtype::CausalContext,
@@ -55,6 +57,7 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
             }
 
             #[doc = concat!("Removes the entry of `", #name, "` under `key`, as observed here; returns the delta.")]
+            #[inline]
             pub fn #remove(&mut self, key: &#key) -> ::crdtype::CausalDotStore<Self> {
                 #remove_delta
             }

@@ -34,8 +34,13 @@ pub(crate) struct FieldCode {
     pub(crate) checks: TokenStream,
 }
 
-pub(crate) fn field_code(field: &FieldModel<'_>, kind: Kind) -> FieldCode {
-    let field = Field::new(field);
+/// The code of `field`, one of the store's fields `all` (in declaration order).
+pub(crate) fn field_code<'a>(
+    field: &FieldModel<'a>,
+    kind: Kind,
+    all: &[&'a syn::Ident],
+) -> FieldCode {
+    let field = Field::new(field, all);
     match kind {
         Kind::Lww => lww::code(&field),
         Kind::Mv => mv::code(&field),
@@ -59,15 +64,18 @@ pub(crate) struct Field<'m, 'a> {
     pub(crate) ty: &'a syn::Type,
     /// The field's name without `r#`, for method names and docs.
     pub(crate) name: String,
+    /// Every field of the store, this one included.
+    all: Vec<&'a syn::Ident>,
 }
 
 impl<'m, 'a> Field<'m, 'a> {
-    fn new(model: &'m FieldModel<'a>) -> Self {
+    fn new(model: &'m FieldModel<'a>, all: &[&'a syn::Ident]) -> Self {
         Self {
             model,
             ident: model.ident,
             ty: &model.field.ty,
             name: model.ident.unraw().to_string(),
+            all: all.to_vec(),
         }
     }
 
@@ -92,15 +100,24 @@ impl<'m, 'a> Field<'m, 'a> {
         quote!(old.is_none_or(|old| old.#ident != new.#ident))
     }
 
-    /// A mutator's delta of this field as a delta of the whole store.
+    /// A mutator's delta of this field as a delta of the whole store. Every field is
+    /// written out (no `..Default::default()`), so that the delta is built in place rather
+    /// than as a whole default value copied over: that copy was a third of a field write.
     pub(crate) fn wrap(&self, part: TokenStream) -> TokenStream {
-        let ident = self.ident;
-        quote! {
-            (#part).map_store(|#ident| Self {
-                #ident,
-                ..::core::default::Default::default()
-            })
-        }
+        let fields = self.all.iter().map(|&other| {
+            if other == self.ident {
+                quote!(#other: part.store)
+            } else {
+                quote!(#other: ::core::default::Default::default())
+            }
+        });
+        quote! {{
+            let part = #part;
+            ::crdtype::CausalDotStore {
+                store: Self { #(#fields,)* },
+                context: part.context,
+            }
+        }}
     }
 
     /// Absorbs `part`, this field's delta, into the document's `delta`.

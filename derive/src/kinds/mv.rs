@@ -22,11 +22,13 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
         store_type: quote!(::crdtype::MvRegister<#ty>),
         methods: quote! {
             #[doc = concat!("The live values of `", #name, "`, one per concurrent write, in dot order; none while it is null.")]
+            #[inline]
             pub fn #reader(&self) -> impl ::core::iter::Iterator<Item = &#ty> + '_ {
                 self.#ident.values()
             }
 
             #[doc = concat!("Writes `", #name, "` as `replica`, replacing the values observed here; returns the delta.")]
+            #[inline]
             pub fn #set(
                 &mut self,
                 context: &mut ::crdtype::CausalContext,
@@ -37,6 +39,7 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
             }
 
             #[doc = concat!("Sets `", #name, "` to null, removing the values observed here; returns the delta.")]
+            #[inline]
             pub fn #delete(&mut self) -> ::crdtype::CausalDotStore<Self> {
                 #delete_delta
             }

@@ -26,11 +26,13 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
         checks: field.assert_crdt(ty),
         methods: quote! {
             #[doc = concat!("The nested state `", #name, "`.")]
+            #[inline]
             pub fn #reader(&self) -> &#store_type {
                 &self.#ident
             }
 
             #[doc = concat!("Runs `mutate`, a mutator of the nested state, on `", #name, "`; returns the delta.")]
+            #[inline]
             pub fn #update(
                 &mut self,
                 context: &mut ::crdtype::CausalContext,

@@ -27,11 +27,13 @@ pub(super) fn code(field: &Field<'_, '_>, crdt: TokenStream, write_fn: TokenStre
         store_type: quote!(#crdt<#element>),
         methods: quote! {
             #[doc = concat!("The set `", #name, "`.")]
+            #[inline]
             pub fn #reader(&self) -> &#crdt<#element> {
                 &self.#ident
             }
 
             #[doc = concat!("Adds `value` to `", #name, "` as `replica`; returns the delta.")]
+            #[inline]
             pub fn #insert(
                 &mut self,
                 context: &mut ::crdtype::CausalContext,
@@ -42,6 +44,7 @@ pub(super) fn code(field: &Field<'_, '_>, crdt: TokenStream, write_fn: TokenStre
             }
 
             #[doc = concat!("Removes `value` from `", #name, "`; returns the delta.")]
+            #[inline]
             pub fn #remove(&mut self, value: &#element) -> ::crdtype::CausalDotStore<Self> {
                 #remove_delta
             }
