@@ -55,9 +55,43 @@
 //! assert_eq!(bob.store.get().map(String::as_str), Some("Launch"));
 //! ```
 //!
+//! # Typed documents
+//!
+//! `#[derive(Crdt)]` on a plain struct generates its typed CRDT, `<Name>Crdt`: a dot store
+//! with one CRDT per field (an [`LwwRegister`] unless the field asks for another kind),
+//! typed reads and mutators that return deltas, and conversions to and from the plain
+//! struct. [`Crdt::schema`] describes it, and [`TypedStore`] leads back from the store to
+//! the struct.
+//!
+//! ```
+//! use crdtype::{Crdt, HybridClock, ReplicaId};
+//!
+//! #[derive(Crdt, Debug, Clone, PartialEq, Default)]
+//! struct Task {
+//!     title: String,
+//!     #[crdt(flag)]
+//!     done: bool,
+//! }
+//!
+//! let mut clock = HybridClock::new(ReplicaId::new(1));
+//! let mut task = TaskCrdt::from_value(&Task { title: "Ship".into(), done: false }, clock.now());
+//! let delta = task.store.edit(&mut task.context, clock.now(), |task| task.done = true);
+//!
+//! let mut elsewhere = crdtype::CausalDotStore::<TaskCrdt>::new();
+//! elsewhere.join(task.clone());
+//! elsewhere.join(delta);
+//! assert!(elsewhere.store.done());
+//! assert_eq!(Task::schema().fields.len(), 2);
+//! ```
+//!
 //! # Out of scope
 //!
 //! Sequence and text CRDTs, and Byzantine fault tolerance beyond signatures.
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
 
 mod causal_context;
 mod clock;
