@@ -77,3 +77,22 @@ pub struct Meeting {
 fn default_priority() -> u8 {
     3
 }
+
+/// A seat: only a flag and a two-phase set, so a fresh one holds no dots.
+#[derive(Crdt, Debug, Clone, PartialEq, Default)]
+pub struct Seat {
+    /// Whether someone sits there.
+    #[crdt(flag)]
+    pub taken: bool,
+    /// Rows this seat was retired from, for good.
+    #[crdt(two_phase_set)]
+    pub retired_rows: BTreeSet<u8>,
+}
+
+/// A hall of seats: a map whose values may hold no dots.
+#[derive(Crdt, Debug, Clone, PartialEq, Default)]
+pub struct Hall {
+    /// Seats by number.
+    #[crdt(map)]
+    pub seats: BTreeMap<u32, Seat>,
+}

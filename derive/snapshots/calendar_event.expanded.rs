@@ -58,12 +58,12 @@ impl ::crdtype::DotStore for CalendarEventCrdt {
 }
 #[automatically_derived]
 impl CalendarEventCrdt {
-    #[doc = concat!("The value of `", "title", "`, or `None` while it is null.")]
+    #[doc = ::core::concat!("The value of `", "title", "`, or `None` while it is null.")]
     #[inline]
     pub fn title(&self) -> ::core::option::Option<&String> {
         self.title.get()
     }
-    #[doc = concat!(
+    #[doc = ::core::concat!(
         "Writes `", "title",
         "` at `stamp`, replacing the writes observed here; returns the delta."
     )]
@@ -87,7 +87,7 @@ impl CalendarEventCrdt {
             }
         }
     }
-    #[doc = concat!(
+    #[doc = ::core::concat!(
         "Sets `", "title",
         "` to null, removing the writes observed here (a concurrent write survives); returns the delta."
     )]
@@ -106,12 +106,14 @@ impl CalendarEventCrdt {
             }
         }
     }
-    #[doc = concat!("The value of `", "utc_time", "`, or `None` while it is null.")]
+    #[doc = ::core::concat!(
+        "The value of `", "utc_time", "`, or `None` while it is null."
+    )]
     #[inline]
     pub fn utc_time(&self) -> ::core::option::Option<&i64> {
         self.utc_time.get()
     }
-    #[doc = concat!(
+    #[doc = ::core::concat!(
         "Writes `", "utc_time",
         "` at `stamp`, replacing the writes observed here; returns the delta."
     )]
@@ -135,7 +137,7 @@ impl CalendarEventCrdt {
             }
         }
     }
-    #[doc = concat!(
+    #[doc = ::core::concat!(
         "Sets `", "utc_time",
         "` to null, removing the writes observed here (a concurrent write survives); returns the delta."
     )]
@@ -154,12 +156,14 @@ impl CalendarEventCrdt {
             }
         }
     }
-    #[doc = concat!("The value of `", "tz_offset", "`, or `None` while it is null.")]
+    #[doc = ::core::concat!(
+        "The value of `", "tz_offset", "`, or `None` while it is null."
+    )]
     #[inline]
     pub fn tz_offset(&self) -> ::core::option::Option<&i32> {
         self.tz_offset.get()
     }
-    #[doc = concat!(
+    #[doc = ::core::concat!(
         "Writes `", "tz_offset",
         "` at `stamp`, replacing the writes observed here; returns the delta."
     )]
@@ -183,7 +187,7 @@ impl CalendarEventCrdt {
             }
         }
     }
-    #[doc = concat!(
+    #[doc = ::core::concat!(
         "Sets `", "tz_offset",
         "` to null, removing the writes observed here (a concurrent write survives); returns the delta."
     )]
@@ -202,12 +206,14 @@ impl CalendarEventCrdt {
             }
         }
     }
-    #[doc = concat!("The value of `", "location", "`, or `None` while it is null.")]
+    #[doc = ::core::concat!(
+        "The value of `", "location", "`, or `None` while it is null."
+    )]
     #[inline]
     pub fn location(&self) -> ::core::option::Option<&String> {
         self.location.get()
     }
-    #[doc = concat!(
+    #[doc = ::core::concat!(
         "Writes `", "location",
         "` at `stamp`, replacing the writes observed here; returns the delta."
     )]
@@ -231,7 +237,7 @@ impl CalendarEventCrdt {
             }
         }
     }
-    #[doc = concat!(
+    #[doc = ::core::concat!(
         "Sets `", "location",
         "` to null, removing the writes observed here (a concurrent write survives); returns the delta."
     )]

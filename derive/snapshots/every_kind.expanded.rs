@@ -19,7 +19,7 @@ pub struct MeetingCrdt {
     ///`place` (id 5): nested typed CRDT.
     pub place: PlaceCrdt,
     ///`attendees` (id 10): observed-remove map of typed CRDTs.
-    pub attendees: ::crdtype::OrMap<String, AttendeeCrdt>,
+    pub attendees: ::crdtype::OrMap<String, ::crdtype::Entry<AttendeeCrdt>>,
     ///`priority` (id 8): last-writer-wins register with observed-remove deletes.
     pub priority: ::crdtype::LwwRegister<u8>,
 }
@@ -83,7 +83,7 @@ impl ::crdtype::DotStore for MeetingCrdt {
 }
 #[automatically_derived]
 impl MeetingCrdt {
-    #[doc = concat!(
+    #[doc = ::core::concat!(
         "The live values of `", "room",
         "`, one per concurrent write, in dot order; none while it is null."
     )]
@@ -91,7 +91,7 @@ impl MeetingCrdt {
     pub fn room(&self) -> impl ::core::iter::Iterator<Item = &String> + '_ {
         self.room.values()
     }
-    #[doc = concat!(
+    #[doc = ::core::concat!(
         "Writes `", "room",
         "` as `replica`, replacing the values observed here; returns the delta."
     )]
@@ -119,7 +119,7 @@ impl MeetingCrdt {
             }
         }
     }
-    #[doc = concat!(
+    #[doc = ::core::concat!(
         "Sets `", "room",
         "` to null, removing the values observed here; returns the delta."
     )]
@@ -142,15 +142,17 @@ impl MeetingCrdt {
             }
         }
     }
-    #[doc = concat!(
+    #[doc = ::core::concat!(
         "The value of `", "views",
         "`: every replica's increments minus decrements, saturated to the field's type."
     )]
     #[inline]
     pub fn views(&self) -> i64 {
-        <i64 as ::crdtype::__private::CounterValue>::from_total(self.views.value())
+        <i64 as ::crdtype::__private::CounterValue>::from_total(self.views.total())
     }
-    #[doc = concat!("Adds `by` to `", "views", "` as `replica`; returns the delta.")]
+    #[doc = ::core::concat!(
+        "Adds `by` to `", "views", "` as `replica`; returns the delta."
+    )]
     #[inline]
     pub fn increment_views(
         &mut self,
@@ -175,7 +177,7 @@ impl MeetingCrdt {
             }
         }
     }
-    #[doc = concat!(
+    #[doc = ::core::concat!(
         "Subtracts `by` from `", "views", "` as `replica`; returns the delta."
     )]
     #[inline]
@@ -202,12 +204,14 @@ impl MeetingCrdt {
             }
         }
     }
-    #[doc = concat!("The set `", "tags", "`.")]
+    #[doc = ::core::concat!("The set `", "tags", "`.")]
     #[inline]
     pub fn tags(&self) -> &::crdtype::AwSet<String> {
         &self.tags
     }
-    #[doc = concat!("Adds `value` to `", "tags", "` as `replica`; returns the delta.")]
+    #[doc = ::core::concat!(
+        "Adds `value` to `", "tags", "` as `replica`; returns the delta."
+    )]
     #[inline]
     pub fn insert_into_tags(
         &mut self,
@@ -232,7 +236,7 @@ impl MeetingCrdt {
             }
         }
     }
-    #[doc = concat!("Removes `value` from `", "tags", "`; returns the delta.")]
+    #[doc = ::core::concat!("Removes `value` from `", "tags", "`; returns the delta.")]
     #[inline]
     pub fn remove_from_tags(
         &mut self,
@@ -255,12 +259,12 @@ impl MeetingCrdt {
             }
         }
     }
-    #[doc = concat!("The set `", "cancelled_dates", "`.")]
+    #[doc = ::core::concat!("The set `", "cancelled_dates", "`.")]
     #[inline]
     pub fn cancelled_dates(&self) -> &::crdtype::TwoPhaseSet<u32> {
         &self.cancelled_dates
     }
-    #[doc = concat!(
+    #[doc = ::core::concat!(
         "Adds `value` to `", "cancelled_dates", "` as `replica`; returns the delta."
     )]
     #[inline]
@@ -287,7 +291,7 @@ impl MeetingCrdt {
             }
         }
     }
-    #[doc = concat!(
+    #[doc = ::core::concat!(
         "Removes `value` from `", "cancelled_dates", "`; returns the delta."
     )]
     #[inline]
@@ -312,12 +316,14 @@ impl MeetingCrdt {
             }
         }
     }
-    #[doc = concat!("Whether `", "pinned", "` is on.")]
+    #[doc = ::core::concat!("Whether `", "pinned", "` is on.")]
     #[inline]
     pub fn pinned(&self) -> bool {
         self.pinned.is_enabled()
     }
-    #[doc = concat!("Turns `", "pinned", "` on as `replica`; returns the delta.")]
+    #[doc = ::core::concat!(
+        "Turns `", "pinned", "` on as `replica`; returns the delta."
+    )]
     #[inline]
     pub fn enable_pinned(
         &mut self,
@@ -341,7 +347,7 @@ impl MeetingCrdt {
             }
         }
     }
-    #[doc = concat!(
+    #[doc = ::core::concat!(
         "Turns `", "pinned", "` off (a concurrent enable wins); returns the delta."
     )]
     #[inline]
@@ -363,12 +369,12 @@ impl MeetingCrdt {
             }
         }
     }
-    #[doc = concat!("The nested state `", "place", "`.")]
+    #[doc = ::core::concat!("The nested state `", "place", "`.")]
     #[inline]
     pub fn place(&self) -> &PlaceCrdt {
         &self.place
     }
-    #[doc = concat!(
+    #[doc = ::core::concat!(
         "Runs `mutate`, a mutator of the nested state, on `", "place",
         "`; returns the delta."
     )]
@@ -398,19 +404,22 @@ impl MeetingCrdt {
             }
         }
     }
-    #[doc = concat!("The map `", "attendees", "`.")]
+    #[doc = ::core::concat!("The map `", "attendees", "`.")]
     #[inline]
-    pub fn attendees(&self) -> &::crdtype::OrMap<String, AttendeeCrdt> {
+    pub fn attendees(
+        &self,
+    ) -> &::crdtype::OrMap<String, ::crdtype::Entry<AttendeeCrdt>> {
         &self.attendees
     }
-    #[doc = concat!(
+    #[doc = ::core::concat!(
         "Runs `mutate`, a mutator of the value type, on the entry of `", "attendees",
-        "` under `key` (created empty if absent); returns the delta."
+        "` under `key` (created empty if absent) and marks the entry present as `replica`; returns the delta."
     )]
     #[inline]
     pub fn update_attendees(
         &mut self,
         context: &mut ::crdtype::CausalContext,
+        replica: ::crdtype::ReplicaId,
         key: String,
         mutate: impl ::core::ops::FnOnce(
             &mut AttendeeCrdt,
@@ -418,7 +427,13 @@ impl MeetingCrdt {
         ) -> ::crdtype::CausalDotStore<AttendeeCrdt>,
     ) -> ::crdtype::CausalDotStore<Self> {
         {
-            let part = self.attendees.update(context, key, mutate);
+            let part = self
+                .attendees
+                .update(
+                    context,
+                    key,
+                    |entry, context| entry.update(context, replica, mutate),
+                );
             ::crdtype::CausalDotStore {
                 store: Self {
                     room: ::core::default::Default::default(),
@@ -434,7 +449,7 @@ impl MeetingCrdt {
             }
         }
     }
-    #[doc = concat!(
+    #[doc = ::core::concat!(
         "Removes the entry of `", "attendees",
         "` under `key`, as observed here; returns the delta."
     )]
@@ -460,12 +475,14 @@ impl MeetingCrdt {
             }
         }
     }
-    #[doc = concat!("The value of `", "priority", "`, or `None` while it is null.")]
+    #[doc = ::core::concat!(
+        "The value of `", "priority", "`, or `None` while it is null."
+    )]
     #[inline]
     pub fn priority(&self) -> ::core::option::Option<&u8> {
         self.priority.get()
     }
-    #[doc = concat!(
+    #[doc = ::core::concat!(
         "Writes `", "priority",
         "` at `stamp`, replacing the writes observed here; returns the delta."
     )]
@@ -493,7 +510,7 @@ impl MeetingCrdt {
             }
         }
     }
-    #[doc = concat!(
+    #[doc = ::core::concat!(
         "Sets `", "priority",
         "` to null, removing the writes observed here (a concurrent write survives); returns the delta."
     )]
@@ -629,7 +646,7 @@ impl ::crdtype::Crdt for Meeting {
                 }
             },
             views: <i64 as ::crdtype::__private::CounterValue>::from_total(
-                store.views.value(),
+                store.views.total(),
             ),
             tags: ::crdtype::__private::read_set(store.tags.iter()),
             cancelled_dates: ::crdtype::__private::read_set(
@@ -686,7 +703,7 @@ impl ::crdtype::Crdt for Meeting {
             ::crdtype::__private::absorb(
                 &mut delta.store.tags,
                 &mut delta.context,
-                ::crdtype::__private::write_aw_set(
+                ::crdtype::__private::write_set(
                     &mut store.tags,
                     context,
                     stamp.replica,
@@ -699,7 +716,7 @@ impl ::crdtype::Crdt for Meeting {
             ::crdtype::__private::absorb(
                 &mut delta.store.cancelled_dates,
                 &mut delta.context,
-                ::crdtype::__private::write_two_phase_set(
+                ::crdtype::__private::write_set(
                     &mut store.cancelled_dates,
                     context,
                     stamp.replica,

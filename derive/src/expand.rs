@@ -18,7 +18,7 @@ pub(crate) fn derive(model: &Model<'_>) -> TokenStream {
         .map(|(field, kind)| {
             let doc = format!(
                 "`{}` (id {}): {}.",
-                field.ident,
+                field.name,
                 field.id,
                 kind_description(kind)
             );

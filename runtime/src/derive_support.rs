@@ -3,12 +3,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::{
-    AwSet, CausalContext, CausalDotStore, Crdt, DotStore, OrMap, PnCounter, ReplicaId, Timestamp,
-    TwoPhaseSet, TypedStore,
+    AwSet, CausalContext, CausalDotStore, Crdt, DotStore, Entry, OrMap, PnCounter, ReplicaId,
+    Timestamp, TwoPhaseSet, TypedStore,
 };
 
-/// Fails to compile, with `Crdt`'s message, unless `T` derives `Crdt`: the one error a
-/// `nested` field or `map` value of another type gets, at the field.
+/// Fails to compile, with `Crdt`'s message, unless `T` derives `Crdt`: the error a `nested`
+/// field or `map` value of another type gets, at the field.
 pub const fn assert_crdt<T: Crdt>() {}
 
 /// Joins `part`, the delta of one field, into a document's delta.
@@ -25,7 +25,7 @@ pub fn absorb<F: DotStore>(
 /// The integer types a `counter` field may have.
 pub trait CounterValue: Copy {
     /// The counter's total, saturated to this type's bounds.
-    fn from_total(total: i64) -> Self;
+    fn from_total(total: i128) -> Self;
     /// The value as a total, losslessly.
     fn to_total(self) -> i128;
 }
@@ -33,7 +33,7 @@ pub trait CounterValue: Copy {
 macro_rules! counter_value {
     ($($type:ty),*) => {$(
         impl CounterValue for $type {
-            fn from_total(total: i64) -> Self {
+            fn from_total(total: i128) -> Self {
                 <$type>::try_from(total).unwrap_or(if total < 0 { <$type>::MIN } else { <$type>::MAX })
             }
             #[allow(clippy::cast_lossless)]
@@ -55,7 +55,7 @@ pub fn write_counter<T: CounterValue>(
     replica: ReplicaId,
     new: T,
 ) -> CausalDotStore<PnCounter> {
-    let change = new.to_total() - i128::from(counter.value());
+    let change = new.to_total() - counter.total();
     let by = u64::try_from(change.unsigned_abs()).unwrap_or(u64::MAX);
     if change < 0 {
         counter.decrement(context, replica, by)
@@ -80,14 +80,48 @@ fn set_changes<'a, T: Ord>(
     }
 }
 
-/// Moves an add-wins set field from `old` to `new`.
-pub fn write_aw_set<T: Ord + Clone>(
-    set: &mut AwSet<T>,
+/// The set CRDTs a `set` or `two_phase_set` field can be.
+pub trait SetCrdt<T>: DotStore {
+    /// Adds `value` as `replica`; returns the delta.
+    fn insert(
+        &mut self,
+        context: &mut CausalContext,
+        replica: ReplicaId,
+        value: T,
+    ) -> CausalDotStore<Self>;
+    /// Removes `value`; returns the delta.
+    fn remove(&mut self, value: &T) -> CausalDotStore<Self>;
+}
+
+macro_rules! set_crdt {
+    ($($set:ident),*) => {$(
+        impl<T: Ord + Clone> SetCrdt<T> for $set<T> {
+            fn insert(
+                &mut self,
+                context: &mut CausalContext,
+                replica: ReplicaId,
+                value: T,
+            ) -> CausalDotStore<Self> {
+                $set::insert(self, context, replica, value)
+            }
+            fn remove(&mut self, value: &T) -> CausalDotStore<Self> {
+                $set::remove(self, value)
+            }
+        }
+    )*};
+}
+
+set_crdt!(AwSet, TwoPhaseSet);
+
+/// Moves a set field from `old` to `new` (for a two-phase set, a removed element cannot
+/// come back).
+pub fn write_set<T: Ord + Clone, S: SetCrdt<T>>(
+    set: &mut S,
     context: &mut CausalContext,
     replica: ReplicaId,
     old: Option<&BTreeSet<T>>,
     new: &BTreeSet<T>,
-) -> CausalDotStore<AwSet<T>> {
+) -> CausalDotStore<S> {
     let mut delta = CausalDotStore::new();
     let (removed, added) = set_changes(old, new);
     for value in removed {
@@ -99,41 +133,24 @@ pub fn write_aw_set<T: Ord + Clone>(
     delta
 }
 
-/// Moves a two-phase set field from `old` to `new` (a removed element cannot come back).
-pub fn write_two_phase_set<T: Ord + Clone>(
-    set: &mut TwoPhaseSet<T>,
-    context: &mut CausalContext,
-    replica: ReplicaId,
-    old: Option<&BTreeSet<T>>,
-    new: &BTreeSet<T>,
-) -> CausalDotStore<TwoPhaseSet<T>> {
-    let mut delta = CausalDotStore::new();
-    let (removed, added) = set_changes(old, new);
-    for value in removed {
-        delta.join(set.remove(value));
-    }
-    for value in added {
-        delta.join(set.insert(context, replica, value.clone()));
-    }
-    delta
-}
-
-/// The entries of a map field as the plain `BTreeMap`.
-pub fn read_map<K: Ord + Clone, S: TypedStore>(map: &OrMap<K, S>) -> BTreeMap<K, S::Value> {
+/// The entries of a map field that are present, as the plain `BTreeMap`.
+pub fn read_map<K: Ord + Clone, S: TypedStore>(map: &OrMap<K, Entry<S>>) -> BTreeMap<K, S::Value> {
     map.iter()
-        .map(|(key, store)| (key.clone(), S::Value::read(store)))
+        .filter(|(_, entry)| entry.is_present())
+        .map(|(key, entry)| (key.clone(), S::Value::read(entry.value())))
         .collect()
 }
 
 /// Moves a map field from `old` to `new`: removed keys are removed, new keys written in
-/// full, changed entries get the delta of their changed fields.
+/// full, changed entries get the delta of their changed fields; every written entry is
+/// marked present.
 pub fn write_map<K: Ord + Clone, S: TypedStore>(
-    map: &mut OrMap<K, S>,
+    map: &mut OrMap<K, Entry<S>>,
     context: &mut CausalContext,
     stamp: Timestamp,
     old: Option<&BTreeMap<K, S::Value>>,
     new: &BTreeMap<K, S::Value>,
-) -> CausalDotStore<OrMap<K, S>>
+) -> CausalDotStore<OrMap<K, Entry<S>>>
 where
     S::Value: PartialEq,
 {
@@ -149,7 +166,9 @@ where
             continue;
         }
         delta.join(map.update(context, key.clone(), |entry, context| {
-            S::Value::write_changes(entry, context, stamp, old_value, value)
+            entry.update(context, stamp.replica, |store, context| {
+                S::Value::write_changes(store, context, stamp, old_value, value)
+            })
         }));
     }
     delta

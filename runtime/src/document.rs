@@ -30,6 +30,13 @@ pub trait Crdt: Sized {
     /// Writes the fields of `new` that differ from `old` into `store` as one replica at one
     /// `stamp`, and returns the delta of exactly those fields. With `old` absent every
     /// field is written (the initial writes of a new document or map entry).
+    ///
+    /// Each kind writes a change its own way: a register writes the new value, a counter
+    /// the increment or decrement that takes its total there (so concurrent edits add up),
+    /// a set its insertions and removals, a map entry by entry. So: changes to `skip`
+    /// fields are not written (they are local); writing an `mv` field's shown value again
+    /// is no change, so it does not resolve a conflict (a typed `set_` does); and an element
+    /// removed from a `two_phase_set` stays removed even if `new` holds it again.
     fn write_changes(
         store: &mut Self::Store,
         context: &mut CausalContext,

@@ -115,6 +115,7 @@ pub use clock::{
 };
 pub use crdt::aw_set::AwSet;
 pub use crdt::counter::PnCounter;
+pub use crdt::entry::Entry;
 pub use crdt::flag::EwFlag;
 pub use crdt::lww::LwwRegister;
 pub use crdt::mv::MvRegister;

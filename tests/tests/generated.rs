@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use crdtype::schema::{FieldDefault, Kind};
 use crdtype::{CausalDotStore, Crdt, DotStore, HybridClock, ManualClock, ReplicaId};
 use crdtype_tests::{
-    Attendee, AttendeeCrdt, CalendarEvent, CalendarEventCrdt, Meeting, MeetingCrdt, Place,
+    Attendee, AttendeeCrdt, CalendarEvent, CalendarEventCrdt, Hall, HallCrdt, Meeting, MeetingCrdt,
+    Place, Seat,
 };
 
 const ALICE: ReplicaId = ReplicaId::new(1);
@@ -270,15 +271,21 @@ fn a_map_update_concurrent_with_the_entry_removal_keeps_the_entry() {
     let mut alice = MeetingCrdt::from_value(&full_meeting(), alice_clock.now());
     let mut bob = alice.clone();
     let remove = alice.store.remove_from_attendees(&"bob".to_owned());
-    let accept =
-        bob.store
-            .update_attendees(&mut bob.context, "bob".to_owned(), |attendee, context| {
-                attendee.enable_accepted(context, BOB)
-            });
+    let accept = bob.store.update_attendees(
+        &mut bob.context,
+        BOB,
+        "bob".to_owned(),
+        |attendee, context| attendee.enable_accepted(context, BOB),
+    );
     alice.join(accept);
     bob.join(remove);
     assert_eq!(alice, bob);
-    let entry: &AttendeeCrdt = alice.store.attendees().get(&"bob".to_owned()).unwrap();
+    let entry: &AttendeeCrdt = alice
+        .store
+        .attendees()
+        .get(&"bob".to_owned())
+        .unwrap()
+        .value();
     assert!(entry.accepted());
     assert_eq!(
         entry.name(),
@@ -412,4 +419,52 @@ fn full_meeting() -> Meeting {
         draft_note: String::new(),
         priority: 2,
     }
+}
+
+#[test]
+fn a_map_entry_whose_value_holds_no_dots_is_still_in_the_map() {
+    let mut clock = clock(ALICE);
+    let hall = Hall {
+        seats: BTreeMap::from([(1, Seat::default())]),
+    };
+    let state = HallCrdt::from_value(&hall, clock.now());
+    assert_eq!(state.store.to_value(), hall);
+
+    let mut state = CausalDotStore::<HallCrdt>::new();
+    let delta = state.store.edit(&mut state.context, clock.now(), |hall| {
+        hall.seats.insert(2, Seat::default());
+    });
+    let elsewhere = CausalDotStore::<HallCrdt>::new().joined(delta);
+    assert_eq!(
+        elsewhere.store.to_value().seats.keys().collect::<Vec<_>>(),
+        [&2]
+    );
+}
+
+#[test]
+fn a_removed_map_entry_leaves_even_with_dotless_state() {
+    let mut clock = clock(ALICE);
+    let hall = Hall {
+        seats: BTreeMap::from([(
+            1,
+            Seat {
+                taken: true,
+                retired_rows: BTreeSet::from([3]),
+            },
+        )]),
+    };
+    let mut state = HallCrdt::from_value(&hall, clock.now());
+    let _ = state.store.edit(&mut state.context, clock.now(), |hall| {
+        hall.seats.get_mut(&1).unwrap().retired_rows.remove(&3);
+    });
+    let elsewhere = state.clone();
+    let delta = state.store.edit(&mut state.context, clock.now(), |hall| {
+        hall.seats.remove(&1);
+    });
+    assert!(state.store.to_value().seats.is_empty());
+    assert!(
+        !state.store.seats().get(&1).unwrap().is_present(),
+        "the removed rows stay as tombstones, hidden"
+    );
+    assert!(elsewhere.joined(delta).store.to_value().seats.is_empty());
 }

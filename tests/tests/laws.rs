@@ -159,9 +159,11 @@ impl Subject for Generated {
             Op::PlaceSeats(by) => store.update_place(context, |place, context| {
                 place.increment_seats(context, id, u64::from(by.unsigned_abs()))
             }),
-            Op::Accept(n) => store.update_attendees(context, format!("a{n}"), |entry, context| {
-                entry.enable_accepted(context, id)
-            }),
+            Op::Accept(n) => {
+                store.update_attendees(context, id, format!("a{n}"), |entry, context| {
+                    entry.enable_accepted(context, id)
+                })
+            }
             Op::RemoveAttendee(n) => store.remove_from_attendees(&format!("a{n}")),
             Op::Edit(edit) => {
                 let before = CausalDotStore {

@@ -3,7 +3,7 @@
 
 use crdtype::Crdt;
 use crdtype_model::syntax::{Model, derives_crdt};
-use crdtype_tests::{Attendee, CalendarEvent, Meeting, Place};
+use crdtype_tests::{Attendee, CalendarEvent, Hall, Meeting, Place, Seat};
 
 #[test]
 fn the_descriptor_read_from_source_equals_the_generated_one() {
@@ -26,6 +26,8 @@ fn the_descriptor_read_from_source_equals_the_generated_one() {
         Attendee::schema(),
         Place::schema(),
         Meeting::schema(),
+        Seat::schema(),
+        Hall::schema(),
     ];
     assert_eq!(from_source, generated);
 }

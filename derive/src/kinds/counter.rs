@@ -12,21 +12,20 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
     let decrement = field.method("decrement");
     let increment_delta = field.wrap(quote!(self.#ident.increment(context, replica, by)));
     let decrement_delta = field.wrap(quote!(self.#ident.decrement(context, replica, by)));
-    let changed = field.changed();
-    let absorb = field.absorb(quote! {
+    let write = quote! {
         ::crdtype::__private::write_counter(&mut store.#ident, context, stamp.replica, new.#ident)
-    });
+    };
     FieldCode {
         checks: quote!(),
         store_type: quote!(::crdtype::PnCounter),
         methods: quote! {
-            #[doc = concat!("The value of `", #name, "`: every replica's increments minus decrements, saturated to the field's type.")]
+            #[doc = ::core::concat!("The value of `", #name, "`: every replica's increments minus decrements, saturated to the field's type.")]
             #[inline]
             pub fn #reader(&self) -> #ty {
-                <#ty as ::crdtype::__private::CounterValue>::from_total(self.#ident.value())
+                <#ty as ::crdtype::__private::CounterValue>::from_total(self.#ident.total())
             }
 
-            #[doc = concat!("Adds `by` to `", #name, "` as `replica`; returns the delta.")]
+            #[doc = ::core::concat!("Adds `by` to `", #name, "` as `replica`; returns the delta.")]
             #[inline]
             pub fn #increment(
                 &mut self,
@@ -37,7 +36,7 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
                 #increment_delta
             }
 
-            #[doc = concat!("Subtracts `by` from `", #name, "` as `replica`; returns the delta.")]
+            #[doc = ::core::concat!("Subtracts `by` from `", #name, "` as `replica`; returns the delta.")]
             #[inline]
             pub fn #decrement(
                 &mut self,
@@ -49,14 +48,10 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
             }
         },
         read: quote! {
-            <#ty as ::crdtype::__private::CounterValue>::from_total(store.#ident.value())
+            <#ty as ::crdtype::__private::CounterValue>::from_total(store.#ident.total())
         },
         // An edit of the plain value becomes the increment or decrement that moves the
         // counter there, so concurrent edits add up instead of overwriting each other.
-        write: quote! {
-            if #changed {
-                #absorb
-            }
-        },
+        write,
     }
 }

@@ -10,25 +10,24 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
     let disable = field.method("disable");
     let enable_delta = field.wrap(quote!(self.#ident.enable(context, replica)));
     let disable_delta = field.wrap(quote!(self.#ident.disable()));
-    let changed = field.changed();
-    let absorb = field.absorb(quote! {
+    let write = quote! {
         if new.#ident {
             store.#ident.enable(context, stamp.replica)
         } else {
             store.#ident.disable()
         }
-    });
+    };
     FieldCode {
         checks: quote!(),
         store_type: quote!(::crdtype::EwFlag),
         methods: quote! {
-            #[doc = concat!("Whether `", #name, "` is on.")]
+            #[doc = ::core::concat!("Whether `", #name, "` is on.")]
             #[inline]
             pub fn #reader(&self) -> bool {
                 self.#ident.is_enabled()
             }
 
-            #[doc = concat!("Turns `", #name, "` on as `replica`; returns the delta.")]
+            #[doc = ::core::concat!("Turns `", #name, "` on as `replica`; returns the delta.")]
             #[inline]
             pub fn #enable(
                 &mut self,
@@ -38,17 +37,13 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
                 #enable_delta
             }
 
-            #[doc = concat!("Turns `", #name, "` off (a concurrent enable wins); returns the delta.")]
+            #[doc = ::core::concat!("Turns `", #name, "` off (a concurrent enable wins); returns the delta.")]
             #[inline]
             pub fn #disable(&mut self) -> ::crdtype::CausalDotStore<Self> {
                 #disable_delta
             }
         },
         read: quote!(store.#ident.is_enabled()),
-        write: quote! {
-            if #changed {
-                #absorb
-            }
-        },
+        write,
     }
 }

@@ -13,21 +13,20 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
     let set_delta = field.wrap(quote!(self.#ident.set(context, stamp, value)));
     let delete_delta = field.wrap(quote!(self.#ident.delete()));
     let default = field.default_value();
-    let changed = field.changed();
-    let absorb = field.absorb(quote! {
+    let write = quote! {
         store.#ident.set(context, stamp, ::core::clone::Clone::clone(&new.#ident))
-    });
+    };
     FieldCode {
         checks: quote!(),
         store_type: quote!(::crdtype::LwwRegister<#ty>),
         methods: quote! {
-            #[doc = concat!("The value of `", #name, "`, or `None` while it is null.")]
+            #[doc = ::core::concat!("The value of `", #name, "`, or `None` while it is null.")]
             #[inline]
             pub fn #reader(&self) -> ::core::option::Option<&#ty> {
                 self.#ident.get()
             }
 
-            #[doc = concat!("Writes `", #name, "` at `stamp`, replacing the writes observed here; returns the delta.")]
+            #[doc = ::core::concat!("Writes `", #name, "` at `stamp`, replacing the writes observed here; returns the delta.")]
             #[inline]
             pub fn #set(
                 &mut self,
@@ -38,7 +37,7 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
                 #set_delta
             }
 
-            #[doc = concat!("Sets `", #name, "` to null, removing the writes observed here (a concurrent write survives); returns the delta.")]
+            #[doc = ::core::concat!("Sets `", #name, "` to null, removing the writes observed here (a concurrent write survives); returns the delta.")]
             #[inline]
             pub fn #delete(&mut self) -> ::crdtype::CausalDotStore<Self> {
                 #delete_delta
@@ -50,10 +49,6 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
                 ::core::option::Option::None => #default,
             }
         },
-        write: quote! {
-            if #changed {
-                #absorb
-            }
-        },
+        write,
     }
 }

@@ -1,5 +1,6 @@
 //! `map`: an observed-remove map from keys to values that derive `Crdt`, on a
-//! `BTreeMap<K, V>` field. An update concurrent with a removal keeps the entry.
+//! `BTreeMap<K, V>` field. Each value is a `crdtype::Entry`, whose presence keeps
+//! it in the map; an update concurrent with a removal keeps the entry.
 
 use super::{Field, FieldCode};
 use quote::quote;
@@ -16,14 +17,15 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
         Some(value_type) => (field.store_of(value_type), field.assert_crdt(value_type)),
         None => (value.clone(), quote!()),
     };
-    let map_type = quote!(::crdtype::OrMap<#key, #value_store>);
+    let map_type = quote!(::crdtype::OrMap<#key, ::crdtype::Entry<#value_store>>);
     let reader = field.reader();
     let update = field.method("update");
     let remove = field.method("remove_from");
-    let update_delta = field.wrap(quote!(self.#ident.update(context, key, mutate)));
+    let update_delta = field.wrap(quote! {
+        self.#ident.update(context, key, |entry, context| entry.update(context, replica, mutate))
+    });
     let remove_delta = field.wrap(quote!(self.#ident.remove(key)));
-    let changed = field.changed();
-    let absorb = field.absorb(quote! {
+    let write = quote! {
         ::crdtype::__private::write_map::<#key, #value_store>(
             &mut store.#ident,
             context,
@@ -31,22 +33,23 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
             old.map(|old| &old.#ident),
             &new.#ident,
         )
-    });
+    };
     FieldCode {
         store_type: map_type.clone(),
         checks,
         methods: quote! {
-            #[doc = concat!("The map `", #name, "`.")]
+            #[doc = ::core::concat!("The map `", #name, "`.")]
             #[inline]
             pub fn #reader(&self) -> &#map_type {
                 &self.#ident
             }
 
-            #[doc = concat!("Runs `mutate`, a mutator of the value type, on the entry of `", #name, "` under `key` (created empty if absent); returns the delta.")]
+            #[doc = ::core::concat!("Runs `mutate`, a mutator of the value type, on the entry of `", #name, "` under `key` (created empty if absent) and marks the entry present as `replica`; returns the delta.")]
             #[inline]
             pub fn #update(
                 &mut self,
                 context: &mut ::crdtype::CausalContext,
+                replica: ::crdtype::ReplicaId,
                 key: #key,
                 mutate: impl ::core::ops::FnOnce(
                     &mut #value_store,
@@ -56,17 +59,13 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
                 #update_delta
             }
 
-            #[doc = concat!("Removes the entry of `", #name, "` under `key`, as observed here; returns the delta.")]
+            #[doc = ::core::concat!("Removes the entry of `", #name, "` under `key`, as observed here; returns the delta.")]
             #[inline]
             pub fn #remove(&mut self, key: &#key) -> ::crdtype::CausalDotStore<Self> {
                 #remove_delta
             }
         },
         read: quote!(::crdtype::__private::read_map::<#key, #value_store>(&store.#ident)),
-        write: quote! {
-            if #changed {
-                #absorb
-            }
-        },
+        write,
     }
 }

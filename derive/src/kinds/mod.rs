@@ -15,10 +15,9 @@ mod nested;
 mod set;
 
 use crdtype_model::Kind;
-use crdtype_model::syntax::{DefaultValue, FieldModel, store_path};
+use crdtype_model::syntax::{DefaultValue, FieldModel, method_prefixes, store_path};
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
-use syn::ext::IdentExt;
 
 /// The code of one replicated field.
 pub(crate) struct FieldCode {
@@ -28,7 +27,8 @@ pub(crate) struct FieldCode {
     pub(crate) methods: TokenStream,
     /// The plain value read from `store`.
     pub(crate) read: TokenStream,
-    /// Writes the change from `old` to `new` and absorbs its delta into `delta`.
+    /// The field's delta that moves it from `old` to `new`: an expression, evaluated only
+    /// when the field changed, whose value `field_code` absorbs into `delta`.
     pub(crate) write: TokenStream,
     /// Items that check the field's type at its span.
     pub(crate) checks: TokenStream,
@@ -41,20 +41,24 @@ pub(crate) fn field_code<'a>(
     all: &[&'a syn::Ident],
 ) -> FieldCode {
     let field = Field::new(field, all);
-    match kind {
+    let mut code = match kind {
         Kind::Lww => lww::code(&field),
         Kind::Mv => mv::code(&field),
         Kind::Counter => counter::code(&field),
-        Kind::Set => set::code(&field, quote!(::crdtype::AwSet), quote!(write_aw_set)),
-        Kind::TwoPhaseSet => set::code(
-            &field,
-            quote!(::crdtype::TwoPhaseSet),
-            quote!(write_two_phase_set),
-        ),
+        Kind::Set => set::code(&field, quote!(::crdtype::AwSet)),
+        Kind::TwoPhaseSet => set::code(&field, quote!(::crdtype::TwoPhaseSet)),
         Kind::Flag => flag::code(&field),
         Kind::Nested => nested::code(&field),
         Kind::Map => map::code(&field),
-    }
+    };
+    let changed = field.changed();
+    let absorb = field.absorb(&code.write);
+    code.write = quote! {
+        if #changed {
+            #absorb
+        }
+    };
+    code
 }
 
 /// What every kind's code needs to know about the field.
@@ -74,13 +78,20 @@ impl<'m, 'a> Field<'m, 'a> {
             model,
             ident: model.ident,
             ty: &model.field.ty,
-            name: model.ident.unraw().to_string(),
+            name: model.name.clone(),
             all: all.to_vec(),
         }
     }
 
-    /// A method name made of `prefix` and the field's name: `set_title`.
+    /// A method name made of `prefix` and the field's name: `set_title`. The prefixes come
+    /// from the model's list, which its name-collision check reads.
     pub(crate) fn method(&self, prefix: &str) -> syn::Ident {
+        debug_assert!(
+            self.model
+                .kind
+                .is_some_and(|kind| method_prefixes(kind).contains(&prefix)),
+            "`{prefix}` is missing from `method_prefixes`"
+        );
         format_ident!("{prefix}_{}", self.name, span = self.ident.span())
     }
 
@@ -95,7 +106,7 @@ impl<'m, 'a> Field<'m, 'a> {
     }
 
     /// `old.is_none_or(|old| old.field != new.field)`: whether `write` has work to do.
-    pub(crate) fn changed(&self) -> TokenStream {
+    fn changed(&self) -> TokenStream {
         let ident = self.ident;
         quote!(old.is_none_or(|old| old.#ident != new.#ident))
     }
@@ -121,7 +132,7 @@ impl<'m, 'a> Field<'m, 'a> {
     }
 
     /// Absorbs `part`, this field's delta, into the document's `delta`.
-    pub(crate) fn absorb(&self, part: TokenStream) -> TokenStream {
+    fn absorb(&self, part: &TokenStream) -> TokenStream {
         let ident = self.ident;
         quote! {
             ::crdtype::__private::absorb(&mut delta.store.#ident, &mut delta.context, #part);
@@ -143,9 +154,11 @@ impl<'m, 'a> Field<'m, 'a> {
     }
 
     /// The generated store of a type that derives `Crdt`, found by its name (`geo::Place`
-    /// -> `geo::PlaceCrdt`, checked by the model) rather than through the trait: a type
-    /// that does not derive `Crdt` then fails once, in [`Self::assert_crdt`], instead of
-    /// in every generated use of the store.
+    /// -> `geo::PlaceCrdt`, checked by the model) rather than through the trait: a type that
+    /// does not derive `Crdt` then gets two errors at the field ("cannot find type
+    /// `PlaceCrdt`" and, from [`Self::assert_crdt`], "`Place` does not derive `Crdt`")
+    /// instead of one in every generated use of the store. The cost: the type must be
+    /// named by the struct's own name, not through an alias.
     pub(crate) fn store_of(&self, ty: &syn::Type) -> TokenStream {
         match store_path(ty) {
             Some(path) => {

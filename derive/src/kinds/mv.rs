@@ -13,21 +13,20 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
     let set_delta = field.wrap(quote!(self.#ident.write(context, replica, value)));
     let delete_delta = field.wrap(quote!(self.#ident.clear()));
     let default = field.default_value();
-    let changed = field.changed();
-    let absorb = field.absorb(quote! {
+    let write = quote! {
         store.#ident.write(context, stamp.replica, ::core::clone::Clone::clone(&new.#ident))
-    });
+    };
     FieldCode {
         checks: quote!(),
         store_type: quote!(::crdtype::MvRegister<#ty>),
         methods: quote! {
-            #[doc = concat!("The live values of `", #name, "`, one per concurrent write, in dot order; none while it is null.")]
+            #[doc = ::core::concat!("The live values of `", #name, "`, one per concurrent write, in dot order; none while it is null.")]
             #[inline]
             pub fn #reader(&self) -> impl ::core::iter::Iterator<Item = &#ty> + '_ {
                 self.#ident.values()
             }
 
-            #[doc = concat!("Writes `", #name, "` as `replica`, replacing the values observed here; returns the delta.")]
+            #[doc = ::core::concat!("Writes `", #name, "` as `replica`, replacing the values observed here; returns the delta.")]
             #[inline]
             pub fn #set(
                 &mut self,
@@ -38,7 +37,7 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
                 #set_delta
             }
 
-            #[doc = concat!("Sets `", #name, "` to null, removing the values observed here; returns the delta.")]
+            #[doc = ::core::concat!("Sets `", #name, "` to null, removing the values observed here; returns the delta.")]
             #[inline]
             pub fn #delete(&mut self) -> ::crdtype::CausalDotStore<Self> {
                 #delete_delta
@@ -52,10 +51,6 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
                 ::core::option::Option::None => #default,
             }
         },
-        write: quote! {
-            if #changed {
-                #absorb
-            }
-        },
+        write,
     }
 }

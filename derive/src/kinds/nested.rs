@@ -11,8 +11,7 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
     let reader = field.reader();
     let update = field.method("update");
     let update_delta = field.wrap(quote!(mutate(&mut self.#ident, context)));
-    let changed = field.changed();
-    let absorb = field.absorb(quote! {
+    let write = quote! {
         <<#store_type as ::crdtype::TypedStore>::Value as ::crdtype::Crdt>::write_changes(
             &mut store.#ident,
             context,
@@ -20,18 +19,18 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
             old.map(|old| &old.#ident),
             &new.#ident,
         )
-    });
+    };
     FieldCode {
         store_type: store_type.clone(),
         checks: field.assert_crdt(ty),
         methods: quote! {
-            #[doc = concat!("The nested state `", #name, "`.")]
+            #[doc = ::core::concat!("The nested state `", #name, "`.")]
             #[inline]
             pub fn #reader(&self) -> &#store_type {
                 &self.#ident
             }
 
-            #[doc = concat!("Runs `mutate`, a mutator of the nested state, on `", #name, "`; returns the delta.")]
+            #[doc = ::core::concat!("Runs `mutate`, a mutator of the nested state, on `", #name, "`; returns the delta.")]
             #[inline]
             pub fn #update(
                 &mut self,
@@ -45,10 +44,6 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
             }
         },
         read: quote!(store.#ident.to_value()),
-        write: quote! {
-            if #changed {
-                #absorb
-            }
-        },
+        write,
     }
 }

@@ -4,7 +4,7 @@ use super::{Field, FieldCode};
 use proc_macro2::TokenStream;
 use quote::quote;
 
-pub(super) fn code(field: &Field<'_, '_>, crdt: TokenStream, write_fn: TokenStream) -> FieldCode {
+pub(super) fn code(field: &Field<'_, '_>, crdt: TokenStream) -> FieldCode {
     let Field { ident, name, .. } = field;
     let element = field.type_argument("BTreeSet", 0);
     let reader = field.reader();
@@ -12,27 +12,26 @@ pub(super) fn code(field: &Field<'_, '_>, crdt: TokenStream, write_fn: TokenStre
     let remove = field.method("remove_from");
     let insert_delta = field.wrap(quote!(self.#ident.insert(context, replica, value)));
     let remove_delta = field.wrap(quote!(self.#ident.remove(value)));
-    let changed = field.changed();
-    let absorb = field.absorb(quote! {
-        ::crdtype::__private::#write_fn(
+    let write = quote! {
+        ::crdtype::__private::write_set(
             &mut store.#ident,
             context,
             stamp.replica,
             old.map(|old| &old.#ident),
             &new.#ident,
         )
-    });
+    };
     FieldCode {
         checks: quote!(),
         store_type: quote!(#crdt<#element>),
         methods: quote! {
-            #[doc = concat!("The set `", #name, "`.")]
+            #[doc = ::core::concat!("The set `", #name, "`.")]
             #[inline]
             pub fn #reader(&self) -> &#crdt<#element> {
                 &self.#ident
             }
 
-            #[doc = concat!("Adds `value` to `", #name, "` as `replica`; returns the delta.")]
+            #[doc = ::core::concat!("Adds `value` to `", #name, "` as `replica`; returns the delta.")]
             #[inline]
             pub fn #insert(
                 &mut self,
@@ -43,17 +42,13 @@ pub(super) fn code(field: &Field<'_, '_>, crdt: TokenStream, write_fn: TokenStre
                 #insert_delta
             }
 
-            #[doc = concat!("Removes `value` from `", #name, "`; returns the delta.")]
+            #[doc = ::core::concat!("Removes `value` from `", #name, "`; returns the delta.")]
             #[inline]
             pub fn #remove(&mut self, value: &#element) -> ::crdtype::CausalDotStore<Self> {
                 #remove_delta
             }
         },
         read: quote!(::crdtype::__private::read_set(store.#ident.iter())),
-        write: quote! {
-            if #changed {
-                #absorb
-            }
-        },
+        write,
     }
 }

@@ -34,12 +34,17 @@ pub struct PnCounter {
 impl PnCounter {
     /// The sum of all increments minus all decrements, saturating at the `i64` bounds.
     pub fn value(&self) -> i64 {
-        let sum: i128 = self
-            .totals
+        let sum = self.total();
+        i64::try_from(sum).unwrap_or(if sum < 0 { i64::MIN } else { i64::MAX })
+    }
+
+    /// The sum of all increments minus all decrements, exactly: the per-replica totals are
+    /// `u64`, so the sum of any realistic number of replicas fits an `i128`.
+    pub fn total(&self) -> i128 {
+        self.totals
             .iter()
             .map(|(_, &(up, down))| i128::from(up) - i128::from(down))
-            .sum();
-        i64::try_from(sum).unwrap_or(if sum < 0 { i64::MIN } else { i64::MAX })
+            .sum()
     }
 
     /// Adds `by` as `replica`; returns the delta.

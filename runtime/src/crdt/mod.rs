@@ -27,6 +27,7 @@ macro_rules! delegate_dot_store {
 
 pub(crate) mod aw_set;
 pub(crate) mod counter;
+pub(crate) mod entry;
 pub(crate) mod flag;
 pub(crate) mod lww;
 pub(crate) mod mv;

@@ -14,10 +14,34 @@ pub(crate) fn all(model: &Model<'_>, errors: &mut Accumulator) {
     check_since(model, errors);
     check_skip(model, errors);
     check_ids(model, errors);
+    check_id_range(model, errors);
     check_reserved(model, errors);
     check_kind_fits_type(model, errors);
     check_renames(model, errors);
+    check_defaults(model, errors);
+    check_method_names(model, errors);
 }
+
+/// The methods `#[derive(Crdt)]` generates for a field of each kind besides its reader
+/// (named after the field): `set` gives `set_title`. The code generator names its methods
+/// from this list, so that the collision check below sees what it generates.
+pub fn method_prefixes(kind: Kind) -> &'static [&'static str] {
+    match kind {
+        Kind::Lww | Kind::Mv => &["set", "delete"],
+        Kind::Counter => &["increment", "decrement"],
+        Kind::Set | Kind::TwoPhaseSet => &["insert_into", "remove_from"],
+        Kind::Flag => &["enable", "disable"],
+        Kind::Nested => &["update"],
+        Kind::Map => &["update", "remove_from"],
+    }
+}
+
+/// The methods generated on every store, whatever its fields.
+pub const STORE_METHODS: [&str; 3] = ["to_value", "from_value", "edit"];
+
+/// The largest field id: ids are FlatBuffers field ids, whose vtable entries are 16-bit
+/// offsets into a table of at most 2^16 bytes (4 header bytes, 2 bytes per field).
+pub const MAX_FIELD_ID: u32 = 32_765;
 
 fn error(span: Span, message: String) -> darling::Error {
     darling::Error::custom(message).with_span(&span)
@@ -61,7 +85,7 @@ fn check_since(model: &Model<'_>, errors: &mut Accumulator) {
                 format!(
                     "`since = {}` needs a default, since replicas on older versions never \
                      write `{}`: add `default` or `default = \"path::to::function\"`",
-                    field.since, field.ident
+                    field.since, field.name
                 ),
             ));
         }
@@ -78,7 +102,7 @@ fn check_skip(model: &Model<'_>, errors: &mut Accumulator) {
                 format!(
                     "`skip` needs a default: `{}` is never replicated, so it reads as its \
                      default; write `skip, default` or `skip, default = \"path::to::function\"`",
-                    field.ident
+                    field.name
                 ),
             ));
         }
@@ -111,13 +135,39 @@ fn check_ids(model: &Model<'_>, errors: &mut Accumulator) {
                     "duplicate field id {}: `{}` already has it; give `{}` an unused id, such \
                      as `id = {}`",
                     field.id,
-                    first.ident,
-                    field.ident,
+                    first.name,
+                    field.name,
                     unused_id(model)
                 ),
             ));
         } else {
             seen.insert(field.id, field);
+        }
+    }
+}
+
+/// Ids beyond what a FlatBuffers vtable can address cannot go on the wire.
+fn check_id_range(model: &Model<'_>, errors: &mut Accumulator) {
+    for (field, _) in model.replicated() {
+        if field.id > MAX_FIELD_ID {
+            errors.push(error(
+                field.span_of(field.spans.id),
+                format!(
+                    "id {} of `{}` is too large: field ids go up to {MAX_FIELD_ID}, the \
+                     largest a FlatBuffers table can hold; choose a smaller id, such as `id = {}`",
+                    field.id,
+                    field.name,
+                    unused_id(model)
+                ),
+            ));
+        }
+    }
+    for &(id, span) in &model.reserved_spans {
+        if id > MAX_FIELD_ID {
+            errors.push(error(
+                span,
+                format!("reserved id {id} is too large: field ids go up to {MAX_FIELD_ID}"),
+            ));
         }
     }
 }
@@ -144,8 +194,8 @@ fn check_reserved(model: &Model<'_>, errors: &mut Accumulator) {
                      replicas would read this field as that one; give `{}` an unused id, \
                      such as `id = {}`",
                     field.id,
-                    field.ident,
-                    field.ident,
+                    field.name,
+                    field.name,
                     unused_id(model)
                 ),
             ));
@@ -194,21 +244,23 @@ fn check_kind_fits_type(model: &Model<'_>, errors: &mut Accumulator) {
                 "`{}` needs a field of {needs}, but `{}` is `{}`: change the type, or use \
                  `lww` to replicate the whole value as a register",
                 kind.attribute(),
-                field.ident,
+                field.name,
                 type_string(ty)
             ),
         ));
     }
 }
 
-/// A previous name must be a name no current field has, and not the field's own.
+/// A previous name must be a name no current field has, nor another field's previous
+/// name, and not the field's own.
 fn check_renames(model: &Model<'_>, errors: &mut Accumulator) {
+    let mut previous: BTreeMap<&str, &str> = BTreeMap::new();
     for field in &model.fields {
         let Some(old) = &field.renamed_from else {
             continue;
         };
         let span = field.span_of(field.spans.renamed_from);
-        if field.ident == old {
+        if field.name == *old {
             errors.push(error(
                 span,
                 format!(
@@ -216,7 +268,7 @@ fn check_renames(model: &Model<'_>, errors: &mut Accumulator) {
                      previous name, or remove `renamed_from`"
                 ),
             ));
-        } else if model.fields.iter().any(|other| other.ident == old) {
+        } else if model.fields.iter().any(|other| other.name == *old) {
             errors.push(error(
                 span,
                 format!(
@@ -225,15 +277,82 @@ fn check_renames(model: &Model<'_>, errors: &mut Accumulator) {
                      `{old}`"
                 ),
             ));
+        } else if let Some(first) = previous.get(old.as_str()) {
+            errors.push(error(
+                span,
+                format!(
+                    "`renamed_from = \"{old}\"` is already the previous name of `{first}`: a \
+                     field has one previous name; remove one of them"
+                ),
+            ));
+        } else {
+            previous.insert(old, &field.name);
         }
     }
 }
 
-/// The smallest id that no field uses and `reserved` does not list, for hints.
+/// `default = "path"` names the value of a null register; the other kinds are never null
+/// (a counter reads as 0, a set as empty, a flag as off, a nested struct or map field by
+/// field), so a function there would be silently ignored.
+fn check_defaults(model: &Model<'_>, errors: &mut Accumulator) {
+    for (field, kind) in model.replicated() {
+        if matches!(kind, Kind::Lww | Kind::Mv) {
+            continue;
+        }
+        if let DefaultValue::Function(_) = field.default {
+            errors.push(error(
+                field.span_of(field.spans.default),
+                format!(
+                    "`default = \"...\"` applies to `lww` and `mv` fields, which can be null; \
+                     a `{}` field is never null, so write `default` alone",
+                    kind.attribute()
+                ),
+            ));
+        }
+    }
+}
+
+/// Every generated method needs a name of its own: a field named `edit`, or `set_title`
+/// next to `title`, would collide with one.
+fn check_method_names(model: &Model<'_>, errors: &mut Accumulator) {
+    let mut taken: BTreeMap<String, String> = STORE_METHODS
+        .iter()
+        .map(|&method| (method.to_owned(), "every store".to_owned()))
+        .collect();
+    for (field, kind) in model.replicated() {
+        let methods = std::iter::once(field.name.clone()).chain(
+            method_prefixes(kind)
+                .iter()
+                .map(|prefix| format!("{prefix}_{}", field.name)),
+        );
+        for method in methods {
+            if let Some(owner) = taken.get(&method) {
+                let other = if owner == "every store" {
+                    "the store's own method".to_owned()
+                } else {
+                    format!("the one generated for `{owner}`")
+                };
+                errors.push(error(
+                    field.ident.span(),
+                    format!(
+                        "the method `{method}` generated for `{}` collides with {other}: rename \
+                         `{}` (its id stays; add `renamed_from = \"{}\"` if this schema has \
+                         shipped)",
+                        field.name, field.name, field.name
+                    ),
+                ));
+            } else {
+                taken.insert(method, field.name.clone());
+            }
+        }
+    }
+}
+
+/// The smallest id that no replicated field uses and `reserved` does not list, for hints.
 fn unused_id(model: &Model<'_>) -> u32 {
     (0..)
         .find(|id| {
-            !model.reserved.contains(id) && !model.fields.iter().any(|field| field.id == *id)
+            !model.reserved.contains(id) && !model.replicated().any(|(field, _)| field.id == *id)
         })
         .unwrap_or(u32::MAX)
 }

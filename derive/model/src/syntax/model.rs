@@ -31,8 +31,10 @@ pub struct Model<'a> {
 pub struct FieldModel<'a> {
     /// The field as the user wrote it.
     pub field: &'a syn::Field,
-    /// The field's name.
+    /// The field's name as written.
     pub ident: &'a syn::Ident,
+    /// The field's name without `r#`: its name in the schema.
+    pub name: String,
     /// Which CRDT the field becomes; `None` for a `skip` field (local only).
     pub kind: Option<Kind>,
     /// Stable wire id: `id = N`, or the field's position in declaration order.
@@ -61,6 +63,7 @@ pub enum DefaultValue {
 
 #[derive(Clone, Copy)]
 pub(crate) struct FieldSpans {
+    pub(crate) default: Option<Span>,
     pub(crate) id: Option<Span>,
     pub(crate) since: Option<Span>,
     pub(crate) renamed_from: Option<Span>,
@@ -138,7 +141,7 @@ impl<'a> Model<'a> {
             fields: self
                 .replicated()
                 .map(|(field, kind)| FieldSchema {
-                    name: field.ident.to_string(),
+                    name: field.name.clone(),
                     id: field.id,
                     rust_type: type_string(&field.field.ty),
                     kind,
@@ -226,6 +229,7 @@ impl<'a> FieldModel<'a> {
         let model = FieldModel {
             field,
             ident,
+            name: syn::ext::IdentExt::unraw(ident).to_string(),
             kind,
             id: attrs
                 .id
@@ -235,6 +239,7 @@ impl<'a> FieldModel<'a> {
             default,
             renamed_from: attrs.renamed_from.as_ref().map(|name| (**name).clone()),
             spans: FieldSpans {
+                default: attrs.default.as_ref().map(SpannedValue::span),
                 id: attrs.id.as_ref().map(SpannedValue::span),
                 since: attrs.since.as_ref().map(SpannedValue::span),
                 renamed_from: attrs.renamed_from.as_ref().map(SpannedValue::span),
