@@ -111,6 +111,7 @@ pub(crate) fn derive(model: &Model<'_>) -> TokenStream {
                 stamp: ::crdtype::Timestamp,
                 edit: impl ::core::ops::FnOnce(&mut #plain),
             ) -> ::crdtype::CausalDotStore<Self> {
+                // Read twice rather than clone, so that the plain struct need not be `Clone`.
                 let old = self.to_value();
                 let mut new = self.to_value();
                 edit(&mut new);

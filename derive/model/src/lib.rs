@@ -1,8 +1,8 @@
 //! The one schema model of crdtype.
 //!
 //! The derive macro and the `crdtype-schema` CLI must never disagree about a schema, so
-//! both read `#[crdt(...)]` attributes with the code in this crate: [`syntax`] parses them
-//! with darling into a validated [`syntax::Model`] (every mistake reported at once, each at
+//! both read `#[crdt(...)]` attributes with the code in this crate: `syntax` parses them
+//! with darling into a validated `syntax::Model` (every mistake reported at once, each at
 //! the span of the attribute or field that caused it), and the model produces the
 //! [`Schema`] descriptor that the runtime returns from `T::schema()`.
 //!

@@ -61,18 +61,6 @@ pub enum Kind {
 }
 
 impl Kind {
-    /// Every kind, in the order of the attribute vocabulary.
-    pub const ALL: [Kind; 8] = [
-        Kind::Lww,
-        Kind::Mv,
-        Kind::Counter,
-        Kind::Set,
-        Kind::TwoPhaseSet,
-        Kind::Flag,
-        Kind::Nested,
-        Kind::Map,
-    ];
-
     /// The attribute that selects this kind: `lww`, `two_phase_set`, ...
     pub fn attribute(self) -> &'static str {
         match self {
@@ -101,19 +89,7 @@ pub enum FieldDefault {
     Function(String),
 }
 
-impl FieldDefault {
-    /// Whether the schema declares a default (needed by `since` and `skip` fields).
-    pub fn is_declared(&self) -> bool {
-        !matches!(self, FieldDefault::Unspecified)
-    }
-}
-
 impl Schema {
-    /// The replicated field with this id.
-    pub fn field_by_id(&self, id: u32) -> Option<&FieldSchema> {
-        self.fields.iter().find(|field| field.id == id)
-    }
-
     /// The replicated field with this name.
     pub fn field_by_name(&self, name: &str) -> Option<&FieldSchema> {
         self.fields.iter().find(|field| field.name == name)

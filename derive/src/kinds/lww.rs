@@ -12,7 +12,6 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
     let delete = field.method("delete");
     let set_delta = field.wrap(quote!(self.#ident.set(context, stamp, value)));
     let delete_delta = field.wrap(quote!(self.#ident.delete()));
-    let default = field.default_value();
     let write = quote! {
         store.#ident.set(context, stamp, ::core::clone::Clone::clone(&new.#ident))
     };
@@ -43,12 +42,7 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
                 #delete_delta
             }
         },
-        read: quote! {
-            match store.#ident.get() {
-                ::core::option::Option::Some(value) => ::core::clone::Clone::clone(value),
-                ::core::option::Option::None => #default,
-            }
-        },
+        read: field.shown_or_default(quote!(store.#ident.get())),
         write,
     }
 }

@@ -67,19 +67,19 @@ pub(crate) struct Field<'m, 'a> {
     pub(crate) ident: &'a syn::Ident,
     pub(crate) ty: &'a syn::Type,
     /// The field's name without `r#`, for method names and docs.
-    pub(crate) name: String,
+    pub(crate) name: &'m str,
     /// Every field of the store, this one included.
-    all: Vec<&'a syn::Ident>,
+    all: &'m [&'a syn::Ident],
 }
 
 impl<'m, 'a> Field<'m, 'a> {
-    fn new(model: &'m FieldModel<'a>, all: &[&'a syn::Ident]) -> Self {
+    fn new(model: &'m FieldModel<'a>, all: &'m [&'a syn::Ident]) -> Self {
         Self {
             model,
             ident: model.ident,
             ty: &model.field.ty,
-            name: model.name.clone(),
-            all: all.to_vec(),
+            name: &model.name,
+            all,
         }
     }
 
@@ -100,9 +100,16 @@ impl<'m, 'a> Field<'m, 'a> {
         self.ident.clone()
     }
 
-    /// The value of a null field.
-    pub(crate) fn default_value(&self) -> TokenStream {
-        default_value(self.model)
+    /// The plain value of a register field from `shown`, an `Option<&T>` of its shown
+    /// value: a clone of it, or the field's default while it is null.
+    pub(crate) fn shown_or_default(&self, shown: TokenStream) -> TokenStream {
+        let default = default_value(self.model);
+        quote! {
+            match #shown {
+                ::core::option::Option::Some(value) => ::core::clone::Clone::clone(value),
+                ::core::option::Option::None => #default,
+            }
+        }
     }
 
     /// `old.is_none_or(|old| old.field != new.field)`: whether `write` has work to do.

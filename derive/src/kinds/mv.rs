@@ -12,7 +12,6 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
     let delete = field.method("delete");
     let set_delta = field.wrap(quote!(self.#ident.write(context, replica, value)));
     let delete_delta = field.wrap(quote!(self.#ident.clear()));
-    let default = field.default_value();
     let write = quote! {
         store.#ident.write(context, stamp.replica, ::core::clone::Clone::clone(&new.#ident))
     };
@@ -45,12 +44,7 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
         },
         // The plain struct holds one value: the first live one in dot order, the same on
         // every replica that has seen the same writes.
-        read: quote! {
-            match store.#ident.values().next() {
-                ::core::option::Option::Some(value) => ::core::clone::Clone::clone(value),
-                ::core::option::Option::None => #default,
-            }
-        },
+        read: field.shown_or_default(quote!(store.#ident.values().next())),
         write,
     }
 }

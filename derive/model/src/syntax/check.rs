@@ -166,7 +166,10 @@ fn check_id_range(model: &Model<'_>, errors: &mut Accumulator) {
         if id > MAX_FIELD_ID {
             errors.push(error(
                 span,
-                format!("reserved id {id} is too large: field ids go up to {MAX_FIELD_ID}"),
+                format!(
+                    "reserved id {id} is too large: field ids go up to {MAX_FIELD_ID}, so no \
+                     field can have had it; remove it from `reserved`"
+                ),
             ));
         }
     }
