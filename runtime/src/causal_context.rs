@@ -138,12 +138,18 @@ impl CausalContext {
                 run.last = successor_seq(run.last, replica);
                 Dot::new(replica, run.last)
             }
-            _ => {
-                let dot = Dot::new(replica, 1);
-                self.runs.insert(after, Run::single(dot));
-                dot
-            }
+            _ => self.open_first_run(after, replica),
         }
+    }
+
+    /// The first dot of `replica`, in a new run at `index`: kept out of line so that the
+    /// usual case of [`issue_dot`](Self::issue_dot) inlines into its callers.
+    #[cold]
+    #[inline(never)]
+    fn open_first_run(&mut self, index: usize, replica: ReplicaId) -> Dot {
+        let dot = Dot::new(replica, 1);
+        self.runs.insert(index, Run::single(dot));
+        dot
     }
 
     /// The greatest sequence number of `replica` in the set (0 when there is none).

@@ -274,6 +274,7 @@ impl<V> DotFun<V> {
     /// [`overwrite`](Self::overwrite) within a batch: the new entry goes to the batch's
     /// delta store `delta_store` (replacing what the batch wrote there before), the dots to
     /// its builder.
+    #[inline]
     pub fn overwrite_into(
         &mut self,
         context: &mut CausalContext,

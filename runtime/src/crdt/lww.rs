@@ -104,6 +104,7 @@ impl<T> LwwRegister<T> {
     /// [`set`](Self::set) within a batch of edits to the fields of one document, which
     /// share one delta: the write goes to the batch's `delta_store` for this register, its
     /// dots to the batch's [`ContextBuilder`].
+    #[inline]
     pub fn set_into(
         &mut self,
         context: &mut CausalContext,
