@@ -14,11 +14,15 @@ pub struct CalendarEventCrdt {
     pub tz_offset: ::crdtype::LwwRegister<i32>,
     ///`location` (id 3): last-writer-wins register with observed-remove deletes.
     pub location: ::crdtype::LwwRegister<String>,
+    /// Fields of newer versions of the schema, which this version does not know:
+    /// kept, joined and encoded again, so that they reach newer replicas intact.
+    pub unknown_fields: ::crdtype::wire::UnknownFields,
 }
 #[automatically_derived]
 impl ::crdtype::DotStore for CalendarEventCrdt {
     fn is_bottom(&self) -> bool {
-        true && ::crdtype::DotStore::is_bottom(&self.title)
+        ::crdtype::DotStore::is_bottom(&self.unknown_fields)
+            && ::crdtype::DotStore::is_bottom(&self.title)
             && ::crdtype::DotStore::is_bottom(&self.utc_time)
             && ::crdtype::DotStore::is_bottom(&self.tz_offset)
             && ::crdtype::DotStore::is_bottom(&self.location)
@@ -28,6 +32,7 @@ impl ::crdtype::DotStore for CalendarEventCrdt {
         ::crdtype::DotStore::for_each_dot(&self.utc_time, visit);
         ::crdtype::DotStore::for_each_dot(&self.tz_offset, visit);
         ::crdtype::DotStore::for_each_dot(&self.location, visit);
+        ::crdtype::DotStore::for_each_dot(&self.unknown_fields, visit);
     }
     fn join(
         &mut self,
@@ -54,6 +59,60 @@ impl ::crdtype::DotStore for CalendarEventCrdt {
             other.location,
             other_context,
         );
+        ::crdtype::DotStore::join(
+            &mut self.unknown_fields,
+            context,
+            other.unknown_fields,
+            other_context,
+        );
+    }
+}
+#[automatically_derived]
+impl ::crdtype::wire::WireRecord for CalendarEventCrdt {
+    fn encode_record(
+        &self,
+        encoder: &mut ::crdtype::wire::Encoder,
+    ) -> ::crdtype::wire::RecordOffset {
+        let mark = encoder.fields_mark();
+        encoder.field(0u16, &self.title);
+        encoder.field(1u16, &self.utc_time);
+        encoder.field(2u16, &self.tz_offset);
+        encoder.field(3u16, &self.location);
+        self.unknown_fields.encode_fields(encoder);
+        encoder.record(mark)
+    }
+    fn decode_record(
+        record: ::crdtype::wire::RecordRef<'_>,
+    ) -> ::core::result::Result<Self, ::crdtype::wire::DecodeError> {
+        ::core::result::Result::Ok(Self {
+            title: record.field(0u16)?,
+            utc_time: record.field(1u16)?,
+            tz_offset: record.field(2u16)?,
+            location: record.field(3u16)?,
+            unknown_fields: record.unknown_fields(&[0u16, 1u16, 2u16, 3u16])?,
+        })
+    }
+}
+#[automatically_derived]
+impl ::crdtype::wire::WireStore for CalendarEventCrdt {
+    fn encode_node(
+        &self,
+        encoder: &mut ::crdtype::wire::Encoder,
+    ) -> ::crdtype::wire::NodeOffset {
+        let record = ::crdtype::wire::WireRecord::encode_record(self, encoder);
+        encoder.record_node(record)
+    }
+    fn decode_node(
+        node: ::crdtype::wire::NodeRef<'_>,
+    ) -> ::core::result::Result<Self, ::crdtype::wire::DecodeError> {
+        match node.record() {
+            ::core::option::Option::Some(record) => {
+                <Self as ::crdtype::wire::WireRecord>::decode_record(record)
+            }
+            ::core::option::Option::None => {
+                ::core::result::Result::Ok(::core::default::Default::default())
+            }
+        }
     }
 }
 #[automatically_derived]
@@ -82,6 +141,7 @@ impl CalendarEventCrdt {
                     utc_time: ::core::default::Default::default(),
                     tz_offset: ::core::default::Default::default(),
                     location: ::core::default::Default::default(),
+                    unknown_fields: ::core::default::Default::default(),
                 },
                 context: part.context,
             }
@@ -101,6 +161,7 @@ impl CalendarEventCrdt {
                     utc_time: ::core::default::Default::default(),
                     tz_offset: ::core::default::Default::default(),
                     location: ::core::default::Default::default(),
+                    unknown_fields: ::core::default::Default::default(),
                 },
                 context: part.context,
             }
@@ -132,6 +193,7 @@ impl CalendarEventCrdt {
                     utc_time: part.store,
                     tz_offset: ::core::default::Default::default(),
                     location: ::core::default::Default::default(),
+                    unknown_fields: ::core::default::Default::default(),
                 },
                 context: part.context,
             }
@@ -151,6 +213,7 @@ impl CalendarEventCrdt {
                     utc_time: part.store,
                     tz_offset: ::core::default::Default::default(),
                     location: ::core::default::Default::default(),
+                    unknown_fields: ::core::default::Default::default(),
                 },
                 context: part.context,
             }
@@ -182,6 +245,7 @@ impl CalendarEventCrdt {
                     utc_time: ::core::default::Default::default(),
                     tz_offset: part.store,
                     location: ::core::default::Default::default(),
+                    unknown_fields: ::core::default::Default::default(),
                 },
                 context: part.context,
             }
@@ -201,6 +265,7 @@ impl CalendarEventCrdt {
                     utc_time: ::core::default::Default::default(),
                     tz_offset: part.store,
                     location: ::core::default::Default::default(),
+                    unknown_fields: ::core::default::Default::default(),
                 },
                 context: part.context,
             }
@@ -232,6 +297,7 @@ impl CalendarEventCrdt {
                     utc_time: ::core::default::Default::default(),
                     tz_offset: ::core::default::Default::default(),
                     location: part.store,
+                    unknown_fields: ::core::default::Default::default(),
                 },
                 context: part.context,
             }
@@ -251,6 +317,7 @@ impl CalendarEventCrdt {
                     utc_time: ::core::default::Default::default(),
                     tz_offset: ::core::default::Default::default(),
                     location: part.store,
+                    unknown_fields: ::core::default::Default::default(),
                 },
                 context: part.context,
             }
@@ -304,6 +371,8 @@ impl CalendarEventCrdt {
 #[automatically_derived]
 impl ::crdtype::TypedStore for CalendarEventCrdt {
     type Value = CalendarEvent;
+    const SCHEMA_NAME: &'static str = "calendar.Event";
+    const SCHEMA_VERSION: u32 = 2u32;
 }
 #[automatically_derived]
 impl ::crdtype::Crdt for CalendarEvent {

@@ -22,11 +22,15 @@ pub struct MeetingCrdt {
     pub attendees: ::crdtype::OrMap<String, ::crdtype::Entry<AttendeeCrdt>>,
     ///`priority` (id 8): last-writer-wins register with observed-remove deletes.
     pub priority: ::crdtype::LwwRegister<u8>,
+    /// Fields of newer versions of the schema, which this version does not know:
+    /// kept, joined and encoded again, so that they reach newer replicas intact.
+    pub unknown_fields: ::crdtype::wire::UnknownFields,
 }
 #[automatically_derived]
 impl ::crdtype::DotStore for MeetingCrdt {
     fn is_bottom(&self) -> bool {
-        true && ::crdtype::DotStore::is_bottom(&self.room)
+        ::crdtype::DotStore::is_bottom(&self.unknown_fields)
+            && ::crdtype::DotStore::is_bottom(&self.room)
             && ::crdtype::DotStore::is_bottom(&self.views)
             && ::crdtype::DotStore::is_bottom(&self.tags)
             && ::crdtype::DotStore::is_bottom(&self.cancelled_dates)
@@ -44,6 +48,7 @@ impl ::crdtype::DotStore for MeetingCrdt {
         ::crdtype::DotStore::for_each_dot(&self.place, visit);
         ::crdtype::DotStore::for_each_dot(&self.attendees, visit);
         ::crdtype::DotStore::for_each_dot(&self.priority, visit);
+        ::crdtype::DotStore::for_each_dot(&self.unknown_fields, visit);
     }
     fn join(
         &mut self,
@@ -79,6 +84,69 @@ impl ::crdtype::DotStore for MeetingCrdt {
             other.priority,
             other_context,
         );
+        ::crdtype::DotStore::join(
+            &mut self.unknown_fields,
+            context,
+            other.unknown_fields,
+            other_context,
+        );
+    }
+}
+#[automatically_derived]
+impl ::crdtype::wire::WireRecord for MeetingCrdt {
+    fn encode_record(
+        &self,
+        encoder: &mut ::crdtype::wire::Encoder,
+    ) -> ::crdtype::wire::RecordOffset {
+        let mark = encoder.fields_mark();
+        encoder.field(0u16, &self.room);
+        encoder.field(1u16, &self.views);
+        encoder.field(2u16, &self.tags);
+        encoder.field(3u16, &self.cancelled_dates);
+        encoder.field(4u16, &self.pinned);
+        encoder.field(5u16, &self.place);
+        encoder.field(10u16, &self.attendees);
+        encoder.field(8u16, &self.priority);
+        self.unknown_fields.encode_fields(encoder);
+        encoder.record(mark)
+    }
+    fn decode_record(
+        record: ::crdtype::wire::RecordRef<'_>,
+    ) -> ::core::result::Result<Self, ::crdtype::wire::DecodeError> {
+        ::core::result::Result::Ok(Self {
+            room: record.field(0u16)?,
+            views: record.field(1u16)?,
+            tags: record.field(2u16)?,
+            cancelled_dates: record.field(3u16)?,
+            pinned: record.field(4u16)?,
+            place: record.field(5u16)?,
+            attendees: record.field(10u16)?,
+            priority: record.field(8u16)?,
+            unknown_fields: record
+                .unknown_fields(&[0u16, 1u16, 2u16, 3u16, 4u16, 5u16, 10u16, 8u16])?,
+        })
+    }
+}
+#[automatically_derived]
+impl ::crdtype::wire::WireStore for MeetingCrdt {
+    fn encode_node(
+        &self,
+        encoder: &mut ::crdtype::wire::Encoder,
+    ) -> ::crdtype::wire::NodeOffset {
+        let record = ::crdtype::wire::WireRecord::encode_record(self, encoder);
+        encoder.record_node(record)
+    }
+    fn decode_node(
+        node: ::crdtype::wire::NodeRef<'_>,
+    ) -> ::core::result::Result<Self, ::crdtype::wire::DecodeError> {
+        match node.record() {
+            ::core::option::Option::Some(record) => {
+                <Self as ::crdtype::wire::WireRecord>::decode_record(record)
+            }
+            ::core::option::Option::None => {
+                ::core::result::Result::Ok(::core::default::Default::default())
+            }
+        }
     }
 }
 #[automatically_derived]
@@ -114,6 +182,7 @@ impl MeetingCrdt {
                     place: ::core::default::Default::default(),
                     attendees: ::core::default::Default::default(),
                     priority: ::core::default::Default::default(),
+                    unknown_fields: ::core::default::Default::default(),
                 },
                 context: part.context,
             }
@@ -137,6 +206,7 @@ impl MeetingCrdt {
                     place: ::core::default::Default::default(),
                     attendees: ::core::default::Default::default(),
                     priority: ::core::default::Default::default(),
+                    unknown_fields: ::core::default::Default::default(),
                 },
                 context: part.context,
             }
@@ -172,6 +242,7 @@ impl MeetingCrdt {
                     place: ::core::default::Default::default(),
                     attendees: ::core::default::Default::default(),
                     priority: ::core::default::Default::default(),
+                    unknown_fields: ::core::default::Default::default(),
                 },
                 context: part.context,
             }
@@ -199,6 +270,7 @@ impl MeetingCrdt {
                     place: ::core::default::Default::default(),
                     attendees: ::core::default::Default::default(),
                     priority: ::core::default::Default::default(),
+                    unknown_fields: ::core::default::Default::default(),
                 },
                 context: part.context,
             }
@@ -231,6 +303,7 @@ impl MeetingCrdt {
                     place: ::core::default::Default::default(),
                     attendees: ::core::default::Default::default(),
                     priority: ::core::default::Default::default(),
+                    unknown_fields: ::core::default::Default::default(),
                 },
                 context: part.context,
             }
@@ -254,6 +327,7 @@ impl MeetingCrdt {
                     place: ::core::default::Default::default(),
                     attendees: ::core::default::Default::default(),
                     priority: ::core::default::Default::default(),
+                    unknown_fields: ::core::default::Default::default(),
                 },
                 context: part.context,
             }
@@ -286,6 +360,7 @@ impl MeetingCrdt {
                     place: ::core::default::Default::default(),
                     attendees: ::core::default::Default::default(),
                     priority: ::core::default::Default::default(),
+                    unknown_fields: ::core::default::Default::default(),
                 },
                 context: part.context,
             }
@@ -311,6 +386,7 @@ impl MeetingCrdt {
                     place: ::core::default::Default::default(),
                     attendees: ::core::default::Default::default(),
                     priority: ::core::default::Default::default(),
+                    unknown_fields: ::core::default::Default::default(),
                 },
                 context: part.context,
             }
@@ -342,6 +418,7 @@ impl MeetingCrdt {
                     place: ::core::default::Default::default(),
                     attendees: ::core::default::Default::default(),
                     priority: ::core::default::Default::default(),
+                    unknown_fields: ::core::default::Default::default(),
                 },
                 context: part.context,
             }
@@ -364,6 +441,7 @@ impl MeetingCrdt {
                     place: ::core::default::Default::default(),
                     attendees: ::core::default::Default::default(),
                     priority: ::core::default::Default::default(),
+                    unknown_fields: ::core::default::Default::default(),
                 },
                 context: part.context,
             }
@@ -399,6 +477,7 @@ impl MeetingCrdt {
                     place: part.store,
                     attendees: ::core::default::Default::default(),
                     priority: ::core::default::Default::default(),
+                    unknown_fields: ::core::default::Default::default(),
                 },
                 context: part.context,
             }
@@ -444,6 +523,7 @@ impl MeetingCrdt {
                     place: ::core::default::Default::default(),
                     attendees: part.store,
                     priority: ::core::default::Default::default(),
+                    unknown_fields: ::core::default::Default::default(),
                 },
                 context: part.context,
             }
@@ -470,6 +550,7 @@ impl MeetingCrdt {
                     place: ::core::default::Default::default(),
                     attendees: part.store,
                     priority: ::core::default::Default::default(),
+                    unknown_fields: ::core::default::Default::default(),
                 },
                 context: part.context,
             }
@@ -505,6 +586,7 @@ impl MeetingCrdt {
                     place: ::core::default::Default::default(),
                     attendees: ::core::default::Default::default(),
                     priority: part.store,
+                    unknown_fields: ::core::default::Default::default(),
                 },
                 context: part.context,
             }
@@ -528,6 +610,7 @@ impl MeetingCrdt {
                     place: ::core::default::Default::default(),
                     attendees: ::core::default::Default::default(),
                     priority: part.store,
+                    unknown_fields: ::core::default::Default::default(),
                 },
                 context: part.context,
             }
@@ -581,6 +664,8 @@ const _: () = ::crdtype::__private::assert_crdt::<Attendee>();
 #[automatically_derived]
 impl ::crdtype::TypedStore for MeetingCrdt {
     type Value = Meeting;
+    const SCHEMA_NAME: &'static str = "Meeting";
+    const SCHEMA_VERSION: u32 = 3u32;
 }
 #[automatically_derived]
 impl ::crdtype::Crdt for Meeting {

@@ -214,6 +214,30 @@ impl CausalContext {
             .flat_map(|run| (run.first..=run.last).map(move |seq| Dot::new(run.replica, seq)))
     }
 
+    /// The context of the runs `(replica, first, last)`, given in any order and possibly
+    /// overlapping; `None` when a run starts at 0 or ends before it starts. O(n log n) for
+    /// n runs, whatever their lengths.
+    pub(crate) fn from_runs(runs: impl Iterator<Item = (ReplicaId, u64, u64)>) -> Option<Self> {
+        let mut context = Self {
+            runs: runs
+                .map(|(replica, first, last)| Run {
+                    replica,
+                    first,
+                    last,
+                })
+                .collect(),
+        };
+        if context
+            .runs
+            .iter()
+            .any(|run| run.first == 0 || run.first > run.last)
+        {
+            return None;
+        }
+        context.compact();
+        Some(context)
+    }
+
     /// How many runs start at or before `dot`, in `(replica, seq)` order.
     #[inline]
     fn runs_starting_at_or_before(&self, dot: Dot) -> usize {

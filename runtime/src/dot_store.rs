@@ -165,6 +165,21 @@ impl<V> DotFun<V> {
         }
     }
 
+    /// A store of `entries` given in any order; `Err` names a dot listed twice.
+    pub(crate) fn from_entries(mut entries: Vec<(Dot, V)>) -> Result<Self, Dot> {
+        entries.sort_unstable_by_key(|(dot, _)| *dot);
+        let twice = entries.windows(2).find_map(|pair| match pair {
+            [(first, _), (second, _)] if first == second => Some(*first),
+            _ => None,
+        });
+        match twice {
+            Some(dot) => Err(dot),
+            None => Ok(Self {
+                entries: SmallVec::from_vec(entries),
+            }),
+        }
+    }
+
     /// A store holding one entry. Allocates nothing.
     pub fn single(dot: Dot, value: V) -> Self {
         let mut entries = SmallVec::new();
@@ -372,6 +387,10 @@ impl<V> DotStore for DotFun<V> {
     }
 }
 
+/// A key listed twice where keys must be unique.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct DuplicateKey;
+
 /// A map from keys to nested dot stores; a key is present while its value is not bottom.
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub struct DotMap<K, V> {
@@ -390,6 +409,19 @@ impl<K: Ord, V: DotStore> DotMap<K, V> {
     /// The empty map.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A map of `entries` given in any order, without their bottom values; `Err` when a
+    /// key is listed twice.
+    pub(crate) fn from_entries(entries: Vec<(K, V)>) -> Result<Self, DuplicateKey> {
+        let listed = entries.len();
+        let entries: BTreeMap<K, V> = entries.into_iter().collect();
+        if entries.len() != listed {
+            return Err(DuplicateKey);
+        }
+        let mut map = Self { entries };
+        map.entries.retain(|_, value| !value.is_bottom());
+        Ok(map)
     }
 
     /// Number of keys with a live value.

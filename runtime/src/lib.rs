@@ -99,6 +99,7 @@ mod crdt;
 mod document;
 mod dot;
 mod dot_store;
+pub mod wire;
 
 #[doc(hidden)]
 #[path = "derive_support.rs"]

@@ -3,6 +3,7 @@
 //! duplicated deliveries; join commutative, associative and idempotent; every delta acts
 //! as the state it came from; every delivery order converges. Operations mix the typed
 //! mutators with the plain-value edit closure, whose delta must reproduce the edited value.
+//! Every state and delta of those histories also goes through the wire and back.
 
 #[macro_use]
 #[path = "../../runtime/tests/harness/mod.rs"]
@@ -188,4 +189,21 @@ impl Subject for Generated {
 
 laws! {
     generated_struct_with_every_kind: Generated;
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Every state and delta of a random history, with every kind of field, decodes from
+    /// its encoding as itself.
+    #[test]
+    fn every_state_and_delta_survives_the_wire(steps in steps::<Generated>()) {
+        let history = run::<Generated>(&steps);
+        for state in history.states_and_deltas() {
+            match CausalDotStore::<MeetingCrdt>::decode(&state.encode()) {
+                Ok(decoded) => prop_assert_eq!(&decoded, state),
+                Err(error) => prop_assert!(false, "{error}"),
+            }
+        }
+    }
 }

@@ -14,3 +14,8 @@ mod schema;
 pub mod syntax;
 
 pub use schema::{FieldDefault, FieldSchema, Kind, Schema};
+
+/// The largest field id. Ids are FlatBuffers field ids, one vtable slot each; capping them
+/// keeps a record's vtable within 2 KiB, and so bounds what a decoder scans per record of
+/// a received encoding (records may share one vtable).
+pub const MAX_FIELD_ID: u16 = 1023;

@@ -132,7 +132,10 @@ impl<'m, 'a> Field<'m, 'a> {
         quote! {{
             let part = #part;
             ::crdtype::CausalDotStore {
-                store: Self { #(#fields,)* },
+                store: Self {
+                    #(#fields,)*
+                    unknown_fields: ::core::default::Default::default(),
+                },
                 context: part.context,
             }
         }}

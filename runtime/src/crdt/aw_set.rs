@@ -21,7 +21,7 @@ use crate::{CausalContext, CausalDotStore, DotMap, DotSet, ReplicaId};
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub struct AwSet<T> {
-    elements: DotMap<T, DotSet>,
+    pub(crate) elements: DotMap<T, DotSet>,
 }
 
 impl<T> Default for AwSet<T> {

@@ -28,7 +28,7 @@ use crate::{CausalContext, CausalDotStore, DotFun, ReplicaId};
 #[derive(Clone, PartialEq, Eq, Hash, Debug, Default)]
 pub struct PnCounter {
     /// Per live dot: that replica's (increments, decrements) so far.
-    totals: DotFun<(u64, u64)>,
+    pub(crate) totals: DotFun<(u64, u64)>,
 }
 
 impl PnCounter {

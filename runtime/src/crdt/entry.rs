@@ -13,8 +13,8 @@ use crate::{CausalContext, CausalDotStore, Dot, DotFun, DotStore, ReplicaId};
 /// not seen, so the entry stays: update wins, as in [`OrMap`](crate::OrMap).
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub struct Entry<S> {
-    presence: DotFun<()>,
-    value: S,
+    pub(crate) presence: DotFun<()>,
+    pub(crate) value: S,
 }
 
 impl<S: Default> Default for Entry<S> {

@@ -19,7 +19,7 @@ use crate::{CausalContext, CausalDotStore, DotSet, ReplicaId};
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, Debug, Default)]
 pub struct EwFlag {
-    enables: DotSet,
+    pub(crate) enables: DotSet,
 }
 
 impl EwFlag {

@@ -24,15 +24,15 @@ use crate::{CausalContext, CausalDotStore, ContextBuilder, Dot, DotFun, Timestam
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub struct LwwRegister<T> {
-    writes: DotFun<LwwWrite<T>>,
+    pub(crate) writes: DotFun<LwwWrite<T>>,
 }
 
 /// One live write: the rest of its timestamp (the replica is the dot's) and the value.
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
-struct LwwWrite<T> {
-    wall_micros: u64,
-    logical: u32,
-    value: T,
+pub(crate) struct LwwWrite<T> {
+    pub(crate) wall_micros: u64,
+    pub(crate) logical: u32,
+    pub(crate) value: T,
 }
 
 impl<T> LwwWrite<T> {

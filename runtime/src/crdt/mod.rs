@@ -25,6 +25,8 @@ macro_rules! delegate_dot_store {
     };
 }
 
+pub(crate) use delegate_dot_store;
+
 pub(crate) mod aw_set;
 pub(crate) mod counter;
 pub(crate) mod entry;

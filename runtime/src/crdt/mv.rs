@@ -19,7 +19,7 @@ use crate::{CausalContext, CausalDotStore, DotFun, ReplicaId};
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub struct MvRegister<T> {
-    values: DotFun<T>,
+    pub(crate) values: DotFun<T>,
 }
 
 impl<T> Default for MvRegister<T> {

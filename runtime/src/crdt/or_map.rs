@@ -24,7 +24,7 @@ use crate::{CausalContext, CausalDotStore, DotMap, DotStore};
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub struct OrMap<K, V> {
-    entries: DotMap<K, V>,
+    pub(crate) entries: DotMap<K, V>,
 }
 
 impl<K, V> Default for OrMap<K, V> {

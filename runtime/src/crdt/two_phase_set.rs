@@ -25,8 +25,8 @@ use crate::{AwSet, CausalContext, CausalDotStore, Dot, DotStore, ReplicaId};
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub struct TwoPhaseSet<T> {
-    added: AwSet<T>,
-    removed: BTreeSet<T>,
+    pub(crate) added: AwSet<T>,
+    pub(crate) removed: BTreeSet<T>,
 }
 
 impl<T> Default for TwoPhaseSet<T> {

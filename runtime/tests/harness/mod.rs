@@ -71,6 +71,15 @@ pub struct History<S> {
     mutations: Vec<Mutation<S>>,
 }
 
+impl<S> History<S> {
+    /// Every final state and every delta of the history.
+    pub fn states_and_deltas(&self) -> impl Iterator<Item = &CausalDotStore<S>> {
+        self.finals
+            .iter()
+            .chain(self.mutations.iter().map(|mutation| &mutation.delta))
+    }
+}
+
 pub fn run<T: Subject>(steps: &[Step<T::Op>]) -> History<T::Store> {
     let wall = ManualClock::new(1_000_000);
     let mut replicas: Vec<Replica<T::Store>> = (0..REPLICAS)

@@ -7,7 +7,7 @@ use darling::error::Accumulator;
 use proc_macro2::Span;
 
 use super::model::{DefaultValue, FieldModel, Model, store_path, type_arguments, type_string};
-use crate::Kind;
+use crate::{Kind, MAX_FIELD_ID};
 
 pub(crate) fn all(model: &Model<'_>, errors: &mut Accumulator) {
     check_version(model, errors);
@@ -36,12 +36,11 @@ pub fn method_prefixes(kind: Kind) -> &'static [&'static str] {
     }
 }
 
+/// The field of every generated store that keeps the fields of newer schema versions.
+pub const UNKNOWN_FIELDS: &str = "unknown_fields";
+
 /// The methods generated on every store, whatever its fields.
 pub const STORE_METHODS: [&str; 3] = ["to_value", "from_value", "edit"];
-
-/// The largest field id: ids are FlatBuffers field ids, whose vtable entries are 16-bit
-/// offsets into a table of at most 2^16 bytes (4 header bytes, 2 bytes per field).
-pub const MAX_FIELD_ID: u32 = 32_765;
 
 fn error(span: Span, message: String) -> darling::Error {
     darling::Error::custom(message).with_span(&span)
@@ -149,12 +148,12 @@ fn check_ids(model: &Model<'_>, errors: &mut Accumulator) {
 /// Ids beyond what a FlatBuffers vtable can address cannot go on the wire.
 fn check_id_range(model: &Model<'_>, errors: &mut Accumulator) {
     for (field, _) in model.replicated() {
-        if field.id > MAX_FIELD_ID {
+        if field.id > u32::from(MAX_FIELD_ID) {
             errors.push(error(
                 field.span_of(field.spans.id),
                 format!(
                     "id {} of `{}` is too large: field ids go up to {MAX_FIELD_ID}, the \
-                     largest a FlatBuffers table can hold; choose a smaller id, such as `id = {}`",
+                     largest the wire format carries; choose a smaller id, such as `id = {}`",
                     field.id,
                     field.name,
                     unused_id(model)
@@ -163,7 +162,7 @@ fn check_id_range(model: &Model<'_>, errors: &mut Accumulator) {
         }
     }
     for &(id, span) in &model.reserved_spans {
-        if id > MAX_FIELD_ID {
+        if id > u32::from(MAX_FIELD_ID) {
             errors.push(error(
                 span,
                 format!(
@@ -318,6 +317,18 @@ fn check_defaults(model: &Model<'_>, errors: &mut Accumulator) {
 /// Every generated method needs a name of its own: a field named `edit`, or `set_title`
 /// next to `title`, would collide with one.
 fn check_method_names(model: &Model<'_>, errors: &mut Accumulator) {
+    for (field, _) in model.replicated() {
+        if field.name == UNKNOWN_FIELDS {
+            errors.push(error(
+                field.ident.span(),
+                format!(
+                    "`{UNKNOWN_FIELDS}` is the generated store's own field, which keeps the \
+                     fields of newer schema versions: rename this field (its id stays; add \
+                     `renamed_from = \"{UNKNOWN_FIELDS}\"` if this schema has shipped)"
+                ),
+            ));
+        }
+    }
     let mut taken: BTreeMap<String, String> = STORE_METHODS
         .iter()
         .map(|&method| (method.to_owned(), "every store".to_owned()))

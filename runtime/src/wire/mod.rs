@@ -1,0 +1,247 @@
+//! The wire format: FlatBuffers encodings of states and deltas, and how replicas on other
+//! schema versions read them.
+//!
+//! [`CausalDotStore::encode`] writes a state or delta of a derived struct's store;
+//! [`CausalDotStore::decode`] reads one from untrusted bytes: the FlatBuffers verifier
+//! checks the whole buffer within [`Limits`] first, and every problem is a
+//! [`DecodeError`], never a panic.
+//!
+//! ```
+//! use crdtype::{CausalDotStore, Crdt, HybridClock, ReplicaId};
+//!
+//! #[derive(Crdt, Clone, Debug, Default, PartialEq)]
+//! struct Note {
+//!     text: String,
+//! }
+//!
+//! let mut clock = HybridClock::new(ReplicaId::new(1));
+//! let mut note = CausalDotStore::<NoteCrdt>::new();
+//! let delta = note.store.set_text(&mut note.context, clock.now(), "hello".to_owned());
+//!
+//! let bytes = delta.encode();
+//! let received = CausalDotStore::<NoteCrdt>::decode(&bytes)?;
+//! assert_eq!(received, delta);
+//! # Ok::<(), crdtype::wire::DecodeError>(())
+//! ```
+//!
+//! # The format
+//!
+//! The root is a `Document` table: the writer's schema name and version, the causal
+//! context as `(replica, first, last)` runs, and the state as a record, a table whose
+//! field ids are the struct's field ids. Each field is a `Node`: dots, with a time and a
+//! value per dot where the CRDT has them (a register's writes, a counter's per-replica
+//! totals), keys with a child node each (a set's elements, a map's entries), removed keys
+//! (a two-phase set's), and a record of fields (a nested struct). `crdtype.fbs`, next to
+//! this module's source, is the schema of these tables.
+//!
+//! # Other versions
+//!
+//! Fields are found by id, so a renamed field reads as before, and a field that an older
+//! writer did not have is absent, so it reads as null, then as its default. A field that a
+//! newer writer added is unknown here: it is kept as an [`OpaqueNode`] in the store's
+//! [`UnknownFields`], joined by the same rules as every node, and written back out, so
+//! data passes through older replicas without loss.
+
+use flatbuffers::{InvalidFlatbuffer, VerifierOptions};
+
+use crate::{CausalContext, CausalDotStore, InvalidDelta, ReplicaId, TypedStore};
+
+mod codec;
+mod kernel;
+mod opaque;
+mod tables;
+mod value;
+
+pub use codec::{Encoder, NodeOffset, NodeRef, RecordOffset, RecordRef, WireRecord, WireStore};
+pub use opaque::{OpaqueNode, UnknownFields};
+pub use value::{ValueKind, ValueRef, WireValue};
+
+use tables::{document, slot};
+
+/// Bounds on what decoding a received encoding may cost: every decode runs the FlatBuffers
+/// verifier with them before reading anything, and decoding allocates at most in
+/// proportion to `max_apparent_size`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Limits {
+    /// The largest encoding accepted, in bytes. Default 16 MiB.
+    pub max_bytes: usize,
+    /// The deepest nesting of tables: a nested struct adds two levels, a map entry three.
+    /// Default 64.
+    pub max_depth: usize,
+    /// The most tables in one encoding. Default 2^20.
+    pub max_tables: usize,
+    /// The most bytes the encoding may expand to, counting shared parts once per use.
+    /// Default 64 MiB.
+    pub max_apparent_size: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_bytes: 16 << 20,
+            max_depth: 64,
+            max_tables: 1 << 20,
+            max_apparent_size: 64 << 20,
+        }
+    }
+}
+
+/// Why received bytes were refused. Nothing was applied.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// The encoding is longer than [`Limits::max_bytes`].
+    #[error("the encoding is {bytes} bytes, more than the limit of {limit}")]
+    TooLarge {
+        /// Its length.
+        bytes: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// The FlatBuffers verifier refused the bytes, or they exceed a limit.
+    #[error("not a valid encoding: {0}")]
+    Malformed(#[from] InvalidFlatbuffer),
+    /// The encoding is of another schema.
+    #[error("an encoding of schema `{found}`, where `{expected}` was expected")]
+    WrongSchema {
+        /// This store's schema name.
+        expected: &'static str,
+        /// The writer's.
+        found: String,
+    },
+    /// The tables are well-formed FlatBuffers but do not describe a valid state.
+    #[error("not a valid encoding: {0}")]
+    Invalid(&'static str),
+    /// A value is of another kind than the field's type is written as.
+    #[error("a value of kind {found:?} where {expected:?} was expected")]
+    ValueKind {
+        /// The kind of the field's type.
+        expected: ValueKind,
+        /// The kind received.
+        found: ValueKind,
+    },
+    /// A value does not fit the field's type.
+    #[error("{value} is out of range for `{rust_type}`")]
+    OutOfRange {
+        /// The field's type.
+        rust_type: &'static str,
+        /// The value received.
+        value: String,
+    },
+    /// A problem within the field with this id.
+    #[error("field {id}: {source}")]
+    Field {
+        /// The field's id.
+        id: u16,
+        /// The problem.
+        source: Box<DecodeError>,
+    },
+    /// The state decoded, but it is not one an honest replica could have sent.
+    #[error(transparent)]
+    Delta(#[from] InvalidDelta),
+}
+
+impl DecodeError {
+    fn in_field(self, id: u16) -> Self {
+        Self::Field {
+            id,
+            source: Box::new(self),
+        }
+    }
+}
+
+/// A decoded state or delta and the schema version its writer was on.
+#[derive(Clone, PartialEq, Debug)]
+pub struct Decoded<S> {
+    /// The state or delta.
+    pub state: CausalDotStore<S>,
+    /// The writer's schema version.
+    pub writer_version: u32,
+}
+
+impl<S: TypedStore> CausalDotStore<S> {
+    /// The encoding of this state or delta, with the schema name and version of this
+    /// replica: the bytes to send to another replica or to store.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut encoder = Encoder::new();
+        let state = (!self.store.is_bottom()).then(|| self.store.encode_record(&mut encoder));
+        let context = encoder.longs(
+            self.context
+                .runs()
+                .flat_map(|(replica, seqs)| [replica.get(), *seqs.start(), *seqs.end()]),
+        );
+        let fbb = &mut encoder.fbb;
+        let schema = fbb.create_string(S::SCHEMA_NAME);
+        let start = fbb.start_table();
+        fbb.push_slot_always(slot(document::SCHEMA), schema);
+        fbb.push_slot::<u32>(slot(document::VERSION), S::SCHEMA_VERSION, 0);
+        if let Some(context) = context {
+            fbb.push_slot_always(slot(document::CONTEXT), context);
+        }
+        if let Some(state) = state {
+            fbb.push_slot_always(slot(document::STATE), state.0);
+        }
+        let root = fbb.end_table(start);
+        fbb.finish_minimal(root);
+        fbb.finished_data().to_vec()
+    }
+
+    /// Reads a state or delta from received bytes, within the default [`Limits`]: see
+    /// [`decode_with`](Self::decode_with).
+    pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
+        Self::decode_with(bytes, &Limits::default()).map(|decoded| decoded.state)
+    }
+
+    /// Reads a state or delta from received bytes, of this schema and any version of it.
+    /// The verifier checks the bytes within `limits` first; the result is
+    /// [validated](CausalDotStore::validate), so it can be joined safely.
+    pub fn decode_with(bytes: &[u8], limits: &Limits) -> Result<Decoded<S>, DecodeError> {
+        if bytes.len() > limits.max_bytes {
+            return Err(DecodeError::TooLarge {
+                bytes: bytes.len(),
+                limit: limits.max_bytes,
+            });
+        }
+        let options = VerifierOptions {
+            max_depth: limits.max_depth,
+            max_tables: limits.max_tables,
+            max_apparent_size: limits.max_apparent_size,
+            ignore_missing_null_terminator: false,
+        };
+        let root = tables::verified_root(bytes, &options)?;
+        if root.schema() != S::SCHEMA_NAME {
+            return Err(DecodeError::WrongSchema {
+                expected: S::SCHEMA_NAME,
+                found: root.schema().to_owned(),
+            });
+        }
+        let runs = root.context().map(|runs| {
+            (0..runs.len() / 3).map(move |index| {
+                (
+                    ReplicaId::new(runs.get(3 * index)),
+                    runs.get(3 * index + 1),
+                    runs.get(3 * index + 2),
+                )
+            })
+        });
+        if root.context().is_some_and(|runs| runs.len() % 3 != 0) {
+            return Err(DecodeError::Invalid("a context has a partial run"));
+        }
+        let context = match runs {
+            Some(runs) => CausalContext::from_runs(runs).ok_or(DecodeError::Invalid(
+                "a context run is empty or starts at 0",
+            ))?,
+            None => CausalContext::new(),
+        };
+        let store = match root.state() {
+            Some(table) => S::decode_record(RecordRef { table })?,
+            None => S::default(),
+        };
+        let state = CausalDotStore { store, context };
+        state.validate()?;
+        Ok(Decoded {
+            state,
+            writer_version: root.version(),
+        })
+    }
+}

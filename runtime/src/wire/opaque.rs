@@ -1,0 +1,199 @@
+//! Fields a replica does not know, kept as they came and joined by the rules every node
+//! follows, so that an older replica passes a newer one's data on intact.
+
+use std::collections::BTreeSet;
+
+use super::DecodeError;
+use super::codec::{Encoder, NodeOffset, NodeRef, WireStore};
+use super::kernel::{
+    ListedEntry, Time, dot_fun, dot_fun_entries, dot_fun_parts, dot_map, dot_map_parts,
+};
+use super::value::ValueRef;
+use crate::{CausalContext, Dot, DotFun, DotMap, DotStore};
+
+/// A value of a field this replica does not know, owned.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+enum OpaqueValue {
+    Text(String),
+    Int(i64),
+    UInt(u64),
+    Bool(bool),
+    /// The bits of an `f64`: compared and ordered exactly, as the bytes are.
+    Float(u64),
+    Counts(u64, u64),
+    Null,
+}
+
+impl OpaqueValue {
+    fn new(value: ValueRef<'_>) -> Self {
+        match value {
+            ValueRef::Text(text) => Self::Text(text.to_owned()),
+            ValueRef::Int(int) => Self::Int(int),
+            ValueRef::UInt(uint) => Self::UInt(uint),
+            ValueRef::Bool(flag) => Self::Bool(flag),
+            ValueRef::Float(float) => Self::Float(float.to_bits()),
+            ValueRef::Counts(up, down) => Self::Counts(up, down),
+            ValueRef::Null => Self::Null,
+        }
+    }
+
+    fn as_ref(&self) -> ValueRef<'_> {
+        match self {
+            Self::Text(text) => ValueRef::Text(text),
+            Self::Int(int) => ValueRef::Int(*int),
+            Self::UInt(uint) => ValueRef::UInt(*uint),
+            Self::Bool(flag) => ValueRef::Bool(*flag),
+            Self::Float(bits) => ValueRef::Float(f64::from_bits(*bits)),
+            Self::Counts(up, down) => ValueRef::Counts(*up, *down),
+            Self::Null => ValueRef::Null,
+        }
+    }
+}
+
+/// What an unknown node keeps per dot: the time and value, where the node had them.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+struct OpaqueEntry {
+    time: Option<Time>,
+    value: Option<OpaqueValue>,
+}
+
+/// The state of a field this replica's schema does not have (added by a newer version),
+/// kept without interpreting its values.
+///
+/// Every CRDT of the wire format is a product of the same parts: a dot function (dots with
+/// a time and a value each), a dot map of child nodes by key, a grow-only set of removed
+/// keys, and a record of nodes by field id. An opaque node keeps the parts as they came and
+/// joins each by its own rule, which is the rule of whatever CRDT wrote it: so it converges
+/// with the replicas that know the field, and is written back out unchanged.
+#[derive(Clone, PartialEq, Eq, Hash, Debug, Default)]
+pub struct OpaqueNode {
+    entries: DotFun<OpaqueEntry>,
+    children: DotMap<OpaqueValue, OpaqueNode>,
+    removed: BTreeSet<OpaqueValue>,
+    fields: UnknownFields,
+}
+
+impl DotStore for OpaqueNode {
+    fn is_bottom(&self) -> bool {
+        self.entries.is_bottom()
+            && self.children.is_bottom()
+            && self.removed.is_empty()
+            && self.fields.is_bottom()
+    }
+
+    fn for_each_dot(&self, visit: &mut dyn FnMut(Dot)) {
+        self.entries.for_each_dot(visit);
+        self.children.for_each_dot(visit);
+        self.fields.for_each_dot(visit);
+    }
+
+    fn join(&mut self, context: &CausalContext, other: Self, other_context: &CausalContext) {
+        self.entries.join(context, other.entries, other_context);
+        self.children.join(context, other.children, other_context);
+        self.removed.extend(other.removed);
+        if !self.removed.is_empty() {
+            // Removed keys stay removed, as in a two-phase set, the one CRDT that has them.
+            let removed = &self.removed;
+            self.children.retain(|key, _| !removed.contains(key));
+        }
+        self.fields.join(context, other.fields, other_context);
+    }
+}
+
+impl WireStore for OpaqueNode {
+    fn encode_node(&self, encoder: &mut Encoder) -> NodeOffset {
+        let timed = self.entries.iter().any(|(_, entry)| entry.time.is_some());
+        let valued = self.entries.iter().any(|(_, entry)| entry.value.is_some());
+        let mut parts = dot_fun_parts(
+            encoder,
+            &self.entries,
+            timed.then_some(|entry: &OpaqueEntry| entry.time.unwrap_or_default()),
+            None,
+        );
+        if valued {
+            let values: Vec<ValueRef<'_>> = self
+                .entries
+                .iter()
+                .map(|(_, entry)| {
+                    entry
+                        .value
+                        .as_ref()
+                        .map_or(ValueRef::Null, OpaqueValue::as_ref)
+                })
+                .collect();
+            parts.values = encoder.values(&values);
+        }
+        let map = dot_map_parts(encoder, &self.children, OpaqueValue::as_ref);
+        parts.keys = map.keys;
+        parts.children = map.children;
+        let removed: Vec<ValueRef<'_>> = self.removed.iter().map(OpaqueValue::as_ref).collect();
+        parts.removed = encoder.values(&removed);
+        if !self.fields.is_bottom() {
+            let mark = encoder.fields_mark();
+            self.fields.encode_fields(encoder);
+            parts.fields = Some(encoder.record(mark));
+        }
+        encoder.node(parts)
+    }
+
+    fn decode_node(node: NodeRef<'_>) -> Result<Self, DecodeError> {
+        let timed = node.table.times().is_some();
+        let valued = node.table.values().is_some();
+        let entries = dot_fun_entries(&node, timed, valued)?
+            .into_iter()
+            .map(|ListedEntry { dot, time, value }| {
+                let entry = OpaqueEntry {
+                    time: timed.then_some(time),
+                    value: value.map(OpaqueValue::new),
+                };
+                (dot, entry)
+            })
+            .collect();
+        let removed: BTreeSet<OpaqueValue> =
+            node.removed()?.into_iter().map(OpaqueValue::new).collect();
+        let mut children: DotMap<OpaqueValue, Self> =
+            dot_map(&node, |key| Ok(OpaqueValue::new(key)))?;
+        children.retain(|key, _| !removed.contains(key));
+        Ok(Self {
+            entries: dot_fun(entries)?,
+            children,
+            removed,
+            fields: match node.record() {
+                Some(record) => record.unknown_fields(&[])?,
+                None => UnknownFields::default(),
+            },
+        })
+    }
+}
+
+/// The fields of a record that this replica's schema does not have, by field id: kept,
+/// joined and written back out, so that no replica loses what a newer one wrote.
+#[derive(Clone, PartialEq, Eq, Hash, Debug, Default)]
+pub struct UnknownFields {
+    fields: DotMap<u16, OpaqueNode>,
+}
+
+impl UnknownFields {
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+
+    /// The ids of the unknown fields.
+    pub fn ids(&self) -> impl Iterator<Item = u16> + '_ {
+        self.fields.iter().map(|(id, _)| *id)
+    }
+
+    pub(crate) fn insert(&mut self, id: u16, node: OpaqueNode) {
+        self.fields.insert(id, node);
+    }
+
+    /// Adds each unknown field to the record `encoder` is gathering.
+    pub fn encode_fields(&self, encoder: &mut Encoder) {
+        for (id, node) in self.fields.iter() {
+            encoder.field(*id, node);
+        }
+    }
+}
+
+crate::crdt::delegate_dot_store!(impl[] UnknownFields => fields);

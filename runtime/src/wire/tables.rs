@@ -1,0 +1,314 @@
+//! The tables of the wire format (`crdtype.fbs`) as FlatBuffers accessors: the one place
+//! that follows offsets in received bytes, and so the one place with `unsafe` code.
+//!
+//! Soundness rests on one rule: a table is only ever reached from a root that
+//! [`verified_root`] has checked, and each table's [`Verifiable`] implementation below
+//! visits every slot that its accessors read, as the type they read it as.
+
+#![allow(unsafe_code)]
+
+use flatbuffers::{
+    Follow, ForwardsUOffset, InvalidFlatbuffer, Table, VOffsetT, Vector, Verifiable, Verifier,
+    VerifierOptions,
+};
+
+/// The vtable byte offset of the field with id `id`.
+pub(crate) const fn slot(id: u16) -> VOffsetT {
+    4 + 2 * id
+}
+
+/// The most slots a record may have: one per field id up to the model's largest. Bounds
+/// the work of verifying a record, whose vtable several records may share.
+pub(crate) const MAX_RECORD_SLOTS: u16 = crdtype_model::MAX_FIELD_ID + 1;
+
+macro_rules! table {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy)]
+        pub(crate) struct $name<'a>(Table<'a>);
+
+        impl<'a> Follow<'a> for $name<'a> {
+            type Inner = Self;
+
+            #[inline]
+            unsafe fn follow(buf: &'a [u8], loc: usize) -> Self {
+                // SAFETY: the caller guarantees a table at `loc` (see the module docs).
+                Self(unsafe { Table::new(buf, loc) })
+            }
+        }
+    };
+}
+
+/// Reads slot `id` of `table` as `T`.
+///
+/// # Safety
+///
+/// `table` was reached from a verified root and its verifier visited slot `id` as `T`.
+#[inline]
+unsafe fn field<'a, T: Follow<'a> + 'a>(table: &Table<'a>, id: u16) -> Option<T::Inner> {
+    // SAFETY: forwarded from the caller.
+    unsafe { table.get::<T>(slot(id), None) }
+}
+
+type Offset<T> = ForwardsUOffset<T>;
+type Longs<'a> = Vector<'a, u64>;
+
+table!(
+    /// The root: `table Document { schema: string (required); version: uint;
+    /// context: [ulong]; state: Record; }`.
+    DocumentTable
+);
+
+pub(crate) mod document {
+    pub(crate) const SCHEMA: u16 = 0;
+    pub(crate) const VERSION: u16 = 1;
+    pub(crate) const CONTEXT: u16 = 2;
+    pub(crate) const STATE: u16 = 3;
+}
+
+impl<'a> DocumentTable<'a> {
+    pub(crate) fn schema(&self) -> &'a str {
+        // SAFETY: verified below as a required string.
+        unsafe { field::<Offset<&str>>(&self.0, document::SCHEMA) }.unwrap_or_default()
+    }
+
+    pub(crate) fn version(&self) -> u32 {
+        // SAFETY: verified below as a `u32`.
+        unsafe { field::<u32>(&self.0, document::VERSION) }.unwrap_or(0)
+    }
+
+    pub(crate) fn context(&self) -> Option<Longs<'a>> {
+        // SAFETY: verified below as a vector of `u64`.
+        unsafe { field::<Offset<Longs<'a>>>(&self.0, document::CONTEXT) }
+    }
+
+    pub(crate) fn state(&self) -> Option<RecordTable<'a>> {
+        // SAFETY: verified below as a record.
+        unsafe { field::<Offset<RecordTable<'a>>>(&self.0, document::STATE) }
+    }
+}
+
+impl Verifiable for DocumentTable<'_> {
+    fn run_verifier(v: &mut Verifier<'_, '_>, pos: usize) -> Result<(), InvalidFlatbuffer> {
+        v.visit_table(pos)?
+            .visit_field::<Offset<&str>>("schema", slot(document::SCHEMA), true)?
+            .visit_field::<u32>("version", slot(document::VERSION), false)?
+            .visit_field::<Offset<Longs<'_>>>("context", slot(document::CONTEXT), false)?
+            .visit_field::<Offset<RecordTable<'_>>>("state", slot(document::STATE), false)?
+            .finish();
+        Ok(())
+    }
+}
+
+table!(
+    /// A record (a derived struct's fields): slot `id` holds the `Node` of the field with
+    /// that id. Its slots are not listed in `crdtype.fbs`: each schema's exported `.fbs`
+    /// names them.
+    RecordTable
+);
+
+impl<'a> RecordTable<'a> {
+    /// The node of field `id`, if the record holds it.
+    pub(crate) fn field(&self, id: u16) -> Option<NodeTable<'a>> {
+        if id >= MAX_RECORD_SLOTS {
+            return None;
+        }
+        // SAFETY: the verifier below visits every slot below `MAX_RECORD_SLOTS` as a node.
+        unsafe { field::<Offset<NodeTable<'a>>>(&self.0, id) }
+    }
+
+    /// The ids of the slots the record's vtable has, present or not.
+    pub(crate) fn slot_ids(&self) -> impl Iterator<Item = u16> + use<> {
+        let slots = self.0.vtable().num_bytes().saturating_sub(4) / 2;
+        0..u16::try_from(slots)
+            .unwrap_or(u16::MAX)
+            .min(MAX_RECORD_SLOTS)
+    }
+}
+
+impl Verifiable for RecordTable<'_> {
+    fn run_verifier(v: &mut Verifier<'_, '_>, pos: usize) -> Result<(), InvalidFlatbuffer> {
+        let slots = vtable_slots(v, pos)?;
+        if slots > usize::from(MAX_RECORD_SLOTS) {
+            return Err(InvalidFlatbuffer::TooManyTables);
+        }
+        let mut table = v.visit_table(pos)?;
+        for id in 0..slots {
+            let id = u16::try_from(id).unwrap_or(u16::MAX);
+            table = table.visit_field::<Offset<NodeTable<'_>>>("field", slot(id), false)?;
+        }
+        table.finish();
+        Ok(())
+    }
+}
+
+/// How many field slots the vtable of the table at `pos` has, read with the verifier's
+/// bounds-checked reads.
+fn vtable_slots(v: &mut Verifier<'_, '_>, pos: usize) -> Result<usize, InvalidFlatbuffer> {
+    let mut soffset = [0; 4];
+    for (index, byte) in soffset.iter_mut().enumerate() {
+        *byte = v.get_u8(pos.saturating_add(index))?;
+    }
+    let vtable = isize::try_from(pos)
+        .ok()
+        .and_then(|pos| pos.checked_sub(i32::from_le_bytes(soffset) as isize))
+        .and_then(|vtable| usize::try_from(vtable).ok())
+        .ok_or(InvalidFlatbuffer::SignedOffsetOutOfBounds {
+            soffset: i32::from_le_bytes(soffset),
+            position: pos,
+            error_trace: Default::default(),
+        })?;
+    let length = u16::from_le_bytes([v.get_u8(vtable)?, v.get_u8(vtable.saturating_add(1))?]);
+    Ok(usize::from(length).saturating_sub(4) / 2)
+}
+
+table!(
+    /// One field's CRDT state: `table Node { dots: [ulong]; times: [ulong]; values: Values;
+    /// fields: Record; keys: Values; children: [Node]; removed: Values; }`.
+    NodeTable
+);
+
+pub(crate) mod node {
+    pub(crate) const DOTS: u16 = 0;
+    pub(crate) const TIMES: u16 = 1;
+    pub(crate) const VALUES: u16 = 2;
+    pub(crate) const FIELDS: u16 = 3;
+    pub(crate) const KEYS: u16 = 4;
+    pub(crate) const CHILDREN: u16 = 5;
+    pub(crate) const REMOVED: u16 = 6;
+}
+
+impl<'a> NodeTable<'a> {
+    pub(crate) fn dots(&self) -> Option<Longs<'a>> {
+        // SAFETY: verified below as a vector of `u64`.
+        unsafe { field::<Offset<Longs<'a>>>(&self.0, node::DOTS) }
+    }
+
+    pub(crate) fn times(&self) -> Option<Longs<'a>> {
+        // SAFETY: verified below as a vector of `u64`.
+        unsafe { field::<Offset<Longs<'a>>>(&self.0, node::TIMES) }
+    }
+
+    pub(crate) fn values(&self) -> Option<ValuesTable<'a>> {
+        // SAFETY: verified below as values.
+        unsafe { field::<Offset<ValuesTable<'a>>>(&self.0, node::VALUES) }
+    }
+
+    pub(crate) fn fields(&self) -> Option<RecordTable<'a>> {
+        // SAFETY: verified below as a record.
+        unsafe { field::<Offset<RecordTable<'a>>>(&self.0, node::FIELDS) }
+    }
+
+    pub(crate) fn keys(&self) -> Option<ValuesTable<'a>> {
+        // SAFETY: verified below as values.
+        unsafe { field::<Offset<ValuesTable<'a>>>(&self.0, node::KEYS) }
+    }
+
+    pub(crate) fn children(&self) -> Option<Vector<'a, Offset<NodeTable<'a>>>> {
+        // SAFETY: verified below as a vector of nodes.
+        unsafe { field::<Offset<Vector<'a, Offset<NodeTable<'a>>>>>(&self.0, node::CHILDREN) }
+    }
+
+    pub(crate) fn removed(&self) -> Option<ValuesTable<'a>> {
+        // SAFETY: verified below as values.
+        unsafe { field::<Offset<ValuesTable<'a>>>(&self.0, node::REMOVED) }
+    }
+}
+
+impl Verifiable for NodeTable<'_> {
+    fn run_verifier(v: &mut Verifier<'_, '_>, pos: usize) -> Result<(), InvalidFlatbuffer> {
+        v.visit_table(pos)?
+            .visit_field::<Offset<Longs<'_>>>("dots", slot(node::DOTS), false)?
+            .visit_field::<Offset<Longs<'_>>>("times", slot(node::TIMES), false)?
+            .visit_field::<Offset<ValuesTable<'_>>>("values", slot(node::VALUES), false)?
+            .visit_field::<Offset<RecordTable<'_>>>("fields", slot(node::FIELDS), false)?
+            .visit_field::<Offset<ValuesTable<'_>>>("keys", slot(node::KEYS), false)?
+            .visit_field::<Offset<Vector<'_, Offset<NodeTable<'_>>>>>(
+                "children",
+                slot(node::CHILDREN),
+                false,
+            )?
+            .visit_field::<Offset<ValuesTable<'_>>>("removed", slot(node::REMOVED), false)?
+            .finish();
+        Ok(())
+    }
+}
+
+table!(
+    /// A list of values, one column per kind: `table Values { texts: [string];
+    /// ints: [long]; uints: [ulong]; bools: [bool]; floats: [double]; counts: [ulong];
+    /// kinds: [ubyte]; }`. With one column, it is the list; with several, `kinds` gives
+    /// the column of each value in turn.
+    ValuesTable
+);
+
+pub(crate) mod values {
+    pub(crate) const TEXTS: u16 = 0;
+    pub(crate) const INTS: u16 = 1;
+    pub(crate) const UINTS: u16 = 2;
+    pub(crate) const BOOLS: u16 = 3;
+    pub(crate) const FLOATS: u16 = 4;
+    pub(crate) const COUNTS: u16 = 5;
+    pub(crate) const KINDS: u16 = 6;
+}
+
+impl<'a> ValuesTable<'a> {
+    pub(crate) fn texts(&self) -> Option<Vector<'a, Offset<&'a str>>> {
+        // SAFETY: verified below as a vector of strings.
+        unsafe { field::<Offset<Vector<'a, Offset<&'a str>>>>(&self.0, values::TEXTS) }
+    }
+
+    pub(crate) fn ints(&self) -> Option<Vector<'a, i64>> {
+        // SAFETY: verified below as a vector of `i64`.
+        unsafe { field::<Offset<Vector<'a, i64>>>(&self.0, values::INTS) }
+    }
+
+    pub(crate) fn uints(&self) -> Option<Longs<'a>> {
+        // SAFETY: verified below as a vector of `u64`.
+        unsafe { field::<Offset<Longs<'a>>>(&self.0, values::UINTS) }
+    }
+
+    pub(crate) fn bools(&self) -> Option<Vector<'a, bool>> {
+        // SAFETY: verified below as a vector of `bool`.
+        unsafe { field::<Offset<Vector<'a, bool>>>(&self.0, values::BOOLS) }
+    }
+
+    pub(crate) fn floats(&self) -> Option<Vector<'a, f64>> {
+        // SAFETY: verified below as a vector of `f64`.
+        unsafe { field::<Offset<Vector<'a, f64>>>(&self.0, values::FLOATS) }
+    }
+
+    pub(crate) fn counts(&self) -> Option<Longs<'a>> {
+        // SAFETY: verified below as a vector of `u64`.
+        unsafe { field::<Offset<Longs<'a>>>(&self.0, values::COUNTS) }
+    }
+
+    pub(crate) fn kinds(&self) -> Option<Vector<'a, u8>> {
+        // SAFETY: verified below as a vector of `u8`.
+        unsafe { field::<Offset<Vector<'a, u8>>>(&self.0, values::KINDS) }
+    }
+}
+
+impl Verifiable for ValuesTable<'_> {
+    fn run_verifier(v: &mut Verifier<'_, '_>, pos: usize) -> Result<(), InvalidFlatbuffer> {
+        v.visit_table(pos)?
+            .visit_field::<Offset<Vector<'_, Offset<&str>>>>("texts", slot(values::TEXTS), false)?
+            .visit_field::<Offset<Vector<'_, i64>>>("ints", slot(values::INTS), false)?
+            .visit_field::<Offset<Longs<'_>>>("uints", slot(values::UINTS), false)?
+            .visit_field::<Offset<Vector<'_, bool>>>("bools", slot(values::BOOLS), false)?
+            .visit_field::<Offset<Vector<'_, f64>>>("floats", slot(values::FLOATS), false)?
+            .visit_field::<Offset<Longs<'_>>>("counts", slot(values::COUNTS), false)?
+            .visit_field::<Offset<Vector<'_, u8>>>("kinds", slot(values::KINDS), false)?
+            .finish();
+        Ok(())
+    }
+}
+
+/// The document at the root of `bytes`, after the verifier has checked the whole buffer
+/// within `options`.
+pub(crate) fn verified_root<'a>(
+    bytes: &'a [u8],
+    options: &VerifierOptions,
+) -> Result<DocumentTable<'a>, InvalidFlatbuffer> {
+    flatbuffers::root_with_opts::<DocumentTable<'a>>(options, bytes)
+}

@@ -1,0 +1,11 @@
+use crdtype::Crdt;
+
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Colour(u8);
+
+#[derive(Crdt, Clone, Debug, PartialEq)]
+struct Event {
+    colour: Colour,
+}
+
+fn main() {}
