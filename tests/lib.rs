@@ -4,6 +4,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crdtype::Crdt;
 
+pub mod versions;
+
 /// The product's running example.
 #[derive(Crdt, Debug, Clone, PartialEq, Default)]
 #[crdt(name = "calendar.Event", version = 2)]

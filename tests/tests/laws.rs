@@ -9,7 +9,8 @@
 #[path = "../../runtime/tests/harness/mod.rs"]
 mod harness;
 
-use crdtype::CausalDotStore;
+use crdtype::{CausalDotStore, HybridClock, ManualClock, ReplicaId, TypedStore};
+use crdtype_tests::versions::meeting_v1;
 use crdtype_tests::{Attendee, Meeting, MeetingCrdt};
 use harness::*;
 use proptest::prelude::*;
@@ -206,4 +207,37 @@ proptest! {
             }
         }
     }
+
+    /// A replica on version 1, which knows two of the fields, receives every delta of a
+    /// random history of version 3 and edits the fields it knows; its state then reaches
+    /// a version-3 replica with nothing lost: every field of every kind, including those it
+    /// joined without knowing them, equals what joining the deltas directly gives.
+    #[test]
+    fn an_older_replica_passes_on_what_it_does_not_know(steps in steps::<Generated>()) {
+        let history = run::<Generated>(&steps);
+        let mut old = CausalDotStore::<meeting_v1::MeetingCrdt>::new();
+        for delta in history.deltas() {
+            old.join(decoded(&delta.encode())?);
+        }
+        let mut clock = HybridClock::with_wall_clock(ReplicaId::new(9), ManualClock::new(2_000_000));
+        let old_title = old.store.set_title(&mut old.context, clock.now(), "from v1".to_owned());
+        let old_views = old.store.increment_views(&mut old.context, ReplicaId::new(9), 5);
+
+        let mut direct: CausalDotStore<MeetingCrdt> =
+            history.deltas().cloned().fold(CausalDotStore::new(), CausalDotStore::joined);
+        direct.join(decoded(&old_title.encode())?);
+        direct.join(decoded(&old_views.encode())?);
+        let passed_on: CausalDotStore<MeetingCrdt> = decoded(&old.encode())?;
+        prop_assert_eq!(&passed_on, &direct);
+        // The unknown fields were joined as the typed ones were, not merely kept.
+        let seen_as_old: CausalDotStore<meeting_v1::MeetingCrdt> = decoded(&direct.encode())?;
+        prop_assert_eq!(&old, &seen_as_old);
+        let (old_value, new_value) = (old.store.to_value(), direct.store.to_value());
+        prop_assert_eq!(old_value.title, new_value.title);
+        prop_assert_eq!(old_value.views, new_value.views);
+    }
+}
+
+fn decoded<S: TypedStore>(bytes: &[u8]) -> Result<CausalDotStore<S>, TestCaseError> {
+    CausalDotStore::decode(bytes).map_err(|error| TestCaseError::fail(error.to_string()))
 }

@@ -72,11 +72,14 @@ pub struct History<S> {
 }
 
 impl<S> History<S> {
+    /// Every delta of the history, in the order the mutations made them.
+    pub fn deltas(&self) -> impl Iterator<Item = &CausalDotStore<S>> {
+        self.mutations.iter().map(|mutation| &mutation.delta)
+    }
+
     /// Every final state and every delta of the history.
     pub fn states_and_deltas(&self) -> impl Iterator<Item = &CausalDotStore<S>> {
-        self.finals
-            .iter()
-            .chain(self.mutations.iter().map(|mutation| &mutation.delta))
+        self.finals.iter().chain(self.deltas())
     }
 }
 
