@@ -387,22 +387,23 @@ impl ::crdtype::Crdt for CalendarEvent {
                 ::std::string::String::from("String"), kind :
                 ::crdtype::schema::Kind::Lww, since : 1u32, default :
                 ::crdtype::schema::FieldDefault::Unspecified, renamed_from :
-                ::core::option::Option::None, }, ::crdtype::schema::FieldSchema { name :
+                ::core::option::Option::None, was : ::core::option::Option::None, },
+                ::crdtype::schema::FieldSchema { name :
                 ::std::string::String::from("utc_time"), id : 1u32, rust_type :
                 ::std::string::String::from("i64"), kind : ::crdtype::schema::Kind::Lww,
                 since : 1u32, default : ::crdtype::schema::FieldDefault::Unspecified,
-                renamed_from : ::core::option::Option::None, },
-                ::crdtype::schema::FieldSchema { name :
+                renamed_from : ::core::option::Option::None, was :
+                ::core::option::Option::None, }, ::crdtype::schema::FieldSchema { name :
                 ::std::string::String::from("tz_offset"), id : 2u32, rust_type :
                 ::std::string::String::from("i32"), kind : ::crdtype::schema::Kind::Lww,
                 since : 1u32, default : ::crdtype::schema::FieldDefault::Unspecified,
-                renamed_from : ::core::option::Option::None, },
-                ::crdtype::schema::FieldSchema { name :
+                renamed_from : ::core::option::Option::None, was :
+                ::core::option::Option::None, }, ::crdtype::schema::FieldSchema { name :
                 ::std::string::String::from("location"), id : 3u32, rust_type :
                 ::std::string::String::from("String"), kind :
                 ::crdtype::schema::Kind::Lww, since : 2u32, default :
                 ::crdtype::schema::FieldDefault::DefaultTrait, renamed_from :
-                ::core::option::Option::None, }
+                ::core::option::Option::None, was : ::core::option::Option::None, }
             ],
             reserved: ::std::vec![],
         }

@@ -680,44 +680,51 @@ impl ::crdtype::Crdt for Meeting {
                 ::std::string::String::from("String"), kind :
                 ::crdtype::schema::Kind::Mv, since : 1u32, default :
                 ::crdtype::schema::FieldDefault::Unspecified, renamed_from :
-                ::core::option::Option::None, }, ::crdtype::schema::FieldSchema { name :
+                ::core::option::Option::None, was : ::core::option::Option::None, },
+                ::crdtype::schema::FieldSchema { name :
                 ::std::string::String::from("views"), id : 1u32, rust_type :
                 ::std::string::String::from("i64"), kind :
                 ::crdtype::schema::Kind::Counter, since : 1u32, default :
                 ::crdtype::schema::FieldDefault::Unspecified, renamed_from :
-                ::core::option::Option::None, }, ::crdtype::schema::FieldSchema { name :
+                ::core::option::Option::None, was : ::core::option::Option::None, },
+                ::crdtype::schema::FieldSchema { name :
                 ::std::string::String::from("tags"), id : 2u32, rust_type :
                 ::std::string::String::from("BTreeSet<String>"), kind :
                 ::crdtype::schema::Kind::Set, since : 1u32, default :
                 ::crdtype::schema::FieldDefault::Unspecified, renamed_from :
-                ::core::option::Option::None, }, ::crdtype::schema::FieldSchema { name :
+                ::core::option::Option::None, was : ::core::option::Option::None, },
+                ::crdtype::schema::FieldSchema { name :
                 ::std::string::String::from("cancelled_dates"), id : 3u32, rust_type :
                 ::std::string::String::from("BTreeSet<u32>"), kind :
                 ::crdtype::schema::Kind::TwoPhaseSet, since : 1u32, default :
                 ::crdtype::schema::FieldDefault::Unspecified, renamed_from :
-                ::core::option::Option::None, }, ::crdtype::schema::FieldSchema { name :
+                ::core::option::Option::None, was : ::core::option::Option::None, },
+                ::crdtype::schema::FieldSchema { name :
                 ::std::string::String::from("pinned"), id : 4u32, rust_type :
                 ::std::string::String::from("bool"), kind :
                 ::crdtype::schema::Kind::Flag, since : 1u32, default :
                 ::crdtype::schema::FieldDefault::Unspecified, renamed_from :
-                ::core::option::Option::None, }, ::crdtype::schema::FieldSchema { name :
+                ::core::option::Option::None, was : ::core::option::Option::None, },
+                ::crdtype::schema::FieldSchema { name :
                 ::std::string::String::from("place"), id : 5u32, rust_type :
                 ::std::string::String::from("Place"), kind :
                 ::crdtype::schema::Kind::Nested, since : 1u32, default :
                 ::crdtype::schema::FieldDefault::Unspecified, renamed_from :
-                ::core::option::Option::None, }, ::crdtype::schema::FieldSchema { name :
+                ::core::option::Option::None, was : ::core::option::Option::None, },
+                ::crdtype::schema::FieldSchema { name :
                 ::std::string::String::from("attendees"), id : 10u32, rust_type :
                 ::std::string::String::from("BTreeMap<String, Attendee>"), kind :
                 ::crdtype::schema::Kind::Map, since : 1u32, default :
                 ::crdtype::schema::FieldDefault::Unspecified, renamed_from :
-                ::core::option::Option::None, }, ::crdtype::schema::FieldSchema { name :
+                ::core::option::Option::None, was : ::core::option::Option::None, },
+                ::crdtype::schema::FieldSchema { name :
                 ::std::string::String::from("priority"), id : 8u32, rust_type :
                 ::std::string::String::from("u8"), kind : ::crdtype::schema::Kind::Lww,
                 since : 3u32, default :
                 ::crdtype::schema::FieldDefault::Function(::std::string::String::from("default_priority")),
                 renamed_from :
                 ::core::option::Option::Some(::std::string::String::from("importance")),
-                }
+                was : ::core::option::Option::None, }
             ],
             reserved: ::std::vec![11u32],
         }

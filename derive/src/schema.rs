@@ -1,7 +1,7 @@
 //! The schema descriptor as code: the model's [`Schema`] value, rebuilt at run time by
 //! `T::schema()`, so the macro and the CLI produce the same descriptor.
 
-use crdtype_model::{FieldDefault, Kind, Schema};
+use crdtype_model::{FieldDefault, Kind, PreviousType, Schema};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
@@ -29,6 +29,30 @@ pub(crate) fn schema_expr(schema: &Schema) -> TokenStream {
             Some(old) => quote!(::core::option::Option::Some(::std::string::String::from(#old))),
             None => quote!(::core::option::Option::None),
         };
+        let was = match &field.was {
+            Some(PreviousType {
+                id,
+                rust_type,
+                upgrade,
+                downgrade,
+            }) => {
+                let downgrade = match downgrade {
+                    Some(path) => {
+                        quote!(::core::option::Option::Some(::std::string::String::from(#path)))
+                    }
+                    None => quote!(::core::option::Option::None),
+                };
+                quote! {
+                    ::core::option::Option::Some(::crdtype::schema::PreviousType {
+                        id: #id,
+                        rust_type: ::std::string::String::from(#rust_type),
+                        upgrade: ::std::string::String::from(#upgrade),
+                        downgrade: #downgrade,
+                    })
+                }
+            }
+            None => quote!(::core::option::Option::None),
+        };
         quote! {
             ::crdtype::schema::FieldSchema {
                 name: ::std::string::String::from(#name),
@@ -38,6 +62,7 @@ pub(crate) fn schema_expr(schema: &Schema) -> TokenStream {
                 since: #since,
                 default: #default,
                 renamed_from: #renamed_from,
+                was: #was,
             }
         }
     });

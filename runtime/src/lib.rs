@@ -107,7 +107,7 @@ pub mod __private;
 
 /// Schema descriptors, as returned by [`Crdt::schema`] and compared by the schema CLI.
 pub mod schema {
-    pub use crdtype_model::{FieldDefault, FieldSchema, Kind, Schema};
+    pub use crdtype_model::{FieldDefault, FieldSchema, Kind, PreviousType, Schema};
 }
 
 pub use causal_context::{CausalContext, ContextBuilder, MAX_SEQ};
@@ -121,6 +121,7 @@ pub use crdt::flag::EwFlag;
 pub use crdt::lww::LwwRegister;
 pub use crdt::mv::MvRegister;
 pub use crdt::or_map::OrMap;
+pub use crdt::retyped::Retyped;
 pub use crdt::two_phase_set::TwoPhaseSet;
 /// Generates the typed CRDT of a struct: see the [crate documentation](crate).
 pub use crdtype_derive::Crdt;

@@ -13,7 +13,7 @@ mod schema;
 #[cfg(feature = "syntax")]
 pub mod syntax;
 
-pub use schema::{FieldDefault, FieldSchema, Kind, Schema};
+pub use schema::{FieldDefault, FieldSchema, Kind, PreviousType, Schema};
 
 /// The largest field id. Ids are FlatBuffers field ids, one vtable slot each; capping them
 /// keeps a record's vtable within 2 KiB, and so bounds what a decoder scans per record of

@@ -36,6 +36,23 @@ pub struct FieldSchema {
     pub default: FieldDefault,
     /// The field's previous name, if it was renamed.
     pub renamed_from: Option<String>,
+    /// The field's id and type before its type changed, if it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub was: Option<PreviousType>,
+}
+
+/// A field's id and type before its type changed (`#[crdt(was(...))]`): its writes of the
+/// old type stay under the old id, for older replicas.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct PreviousType {
+    /// The old id.
+    pub id: u32,
+    /// The old Rust type, as written.
+    pub rust_type: String,
+    /// Path of the function from the old type to the new.
+    pub upgrade: String,
+    /// Path of the function from the new type to the old, if values can go back.
+    pub downgrade: Option<String>,
 }
 
 /// The CRDT a field becomes, chosen with `#[crdt(kind)]`.
@@ -113,6 +130,7 @@ mod tests {
                 since: 2,
                 default: FieldDefault::Function("defaults::location".to_owned()),
                 renamed_from: Some("place".to_owned()),
+                was: None,
             }],
             reserved: vec![7],
         };

@@ -53,5 +53,6 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
         // An edit of the plain value becomes the increment or decrement that moves the
         // counter there, so concurrent edits add up instead of overwriting each other.
         write,
+        ..FieldCode::new(field)
     }
 }

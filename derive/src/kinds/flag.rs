@@ -45,5 +45,6 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
         },
         read: quote!(store.#ident.is_enabled()),
         write,
+        ..FieldCode::new(field)
     }
 }

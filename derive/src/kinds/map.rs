@@ -67,5 +67,6 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
         },
         read: quote!(::crdtype::__private::read_map::<#key, #value_store>(&store.#ident)),
         write,
+        ..FieldCode::new(field)
     }
 }

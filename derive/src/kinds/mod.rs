@@ -32,15 +32,46 @@ pub(crate) struct FieldCode {
     pub(crate) write: TokenStream,
     /// Items that check the field's type at its span.
     pub(crate) checks: TokenStream,
+    /// Statements adding the field's nodes to the record `encoder` is gathering, in
+    /// `WireRecord::encode_record`.
+    pub(crate) encode: TokenStream,
+    /// The field's `name: value,` in the `Self { .. }` that `WireRecord::decode_record`
+    /// reads from `record`.
+    pub(crate) decode: TokenStream,
+    /// The record ids the field's nodes take.
+    pub(crate) ids: Vec<u16>,
 }
 
-/// The code of `field`, one of the store's fields `all` (in declaration order).
+impl FieldCode {
+    /// Code with the wire encoding of a field that is one node under its own id; kinds
+    /// fill in the rest.
+    pub(crate) fn new(field: &Field<'_, '_>) -> Self {
+        let ident = field.ident;
+        let id = field.wire_id(field.model.id);
+        // Spanned at the field's type, so that a type without a wire encoding is reported
+        // there.
+        let span = field.model.type_span();
+        Self {
+            store_type: TokenStream::new(),
+            methods: TokenStream::new(),
+            read: TokenStream::new(),
+            write: TokenStream::new(),
+            checks: TokenStream::new(),
+            encode: quote_spanned!(span=> encoder.field(#id, &self.#ident);),
+            decode: quote_spanned!(span=> #ident: record.field(#id)?,),
+            ids: vec![id],
+        }
+    }
+}
+
+/// The code of `field`, one of the fields `all` (in declaration order) of `store`.
 pub(crate) fn field_code<'a>(
     field: &FieldModel<'a>,
     kind: Kind,
     all: &[&'a syn::Ident],
+    store: &syn::Ident,
 ) -> FieldCode {
-    let field = Field::new(field, all);
+    let field = Field::new(field, all, store);
     let mut code = match kind {
         Kind::Lww => lww::code(&field),
         Kind::Mv => mv::code(&field),
@@ -70,17 +101,29 @@ pub(crate) struct Field<'m, 'a> {
     pub(crate) name: &'m str,
     /// Every field of the store, this one included.
     all: &'m [&'a syn::Ident],
+    /// The generated store's name.
+    pub(crate) store_ident: &'m syn::Ident,
 }
 
 impl<'m, 'a> Field<'m, 'a> {
-    fn new(model: &'m FieldModel<'a>, all: &'m [&'a syn::Ident]) -> Self {
+    fn new(
+        model: &'m FieldModel<'a>,
+        all: &'m [&'a syn::Ident],
+        store_ident: &'m syn::Ident,
+    ) -> Self {
         Self {
             model,
             ident: model.ident,
             ty: &model.field.ty,
             name: &model.name,
             all,
+            store_ident,
         }
+    }
+
+    /// A field id as the wire format's `u16` (the model checks that it fits).
+    pub(crate) fn wire_id(&self, id: u32) -> u16 {
+        u16::try_from(id).unwrap_or(u16::MAX)
     }
 
     /// A method name made of `prefix` and the field's name: `set_title`. The prefixes come
@@ -198,7 +241,7 @@ pub(crate) fn default_value(field: &FieldModel<'_>) -> TokenStream {
     }
 }
 
-fn path_span(path: &syn::Path) -> Span {
+pub(super) fn path_span(path: &syn::Path) -> Span {
     path.segments
         .last()
         .map_or_else(Span::call_site, |last| last.ident.span())

@@ -46,5 +46,6 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
         // every replica that has seen the same writes.
         read: field.shown_or_default(quote!(store.#ident.values().next())),
         write,
+        ..FieldCode::new(field)
     }
 }

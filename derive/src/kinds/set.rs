@@ -50,5 +50,6 @@ pub(super) fn code(field: &Field<'_, '_>, crdt: TokenStream) -> FieldCode {
         },
         read: quote!(::crdtype::__private::read_set(store.#ident.iter())),
         write,
+        ..FieldCode::new(field)
     }
 }

@@ -34,4 +34,5 @@ pub(crate) mod flag;
 pub(crate) mod lww;
 pub(crate) mod mv;
 pub(crate) mod or_map;
+pub(crate) mod retyped;
 pub(crate) mod two_phase_set;

@@ -23,6 +23,7 @@ pub(crate) struct FieldAttrs {
     pub(crate) since: Option<SpannedValue<u32>>,
     pub(crate) default: Option<SpannedValue<Override<syn::LitStr>>>,
     pub(crate) renamed_from: Option<SpannedValue<String>>,
+    pub(crate) was: Option<SpannedValue<WasAttrs>>,
     pub(crate) skip: Flag,
     pub(crate) lww: Flag,
     pub(crate) mv: Flag,
@@ -32,6 +33,18 @@ pub(crate) struct FieldAttrs {
     pub(crate) flag: Flag,
     pub(crate) nested: Flag,
     pub(crate) map: Flag,
+}
+
+/// `was(id = 4, type = "String", upgrade = "path", downgrade = "path")`: the field's id
+/// and type before its type changed, and the conversions. Every part is optional here so
+/// that the model can say which one is missing.
+#[derive(FromMeta, Default)]
+pub(crate) struct WasAttrs {
+    pub(crate) id: Option<SpannedValue<u32>>,
+    #[darling(rename = "type")]
+    pub(crate) ty: Option<syn::LitStr>,
+    pub(crate) upgrade: Option<syn::LitStr>,
+    pub(crate) downgrade: Option<syn::LitStr>,
 }
 
 /// `reserved(3, 7)`: ids with the span of each.

@@ -20,6 +20,7 @@ pub(crate) fn all(model: &Model<'_>, errors: &mut Accumulator) {
     check_renames(model, errors);
     check_defaults(model, errors);
     check_method_names(model, errors);
+    check_was(model, errors);
 }
 
 /// The methods `#[derive(Crdt)]` generates for a field of each kind besides its reader
@@ -362,11 +363,71 @@ fn check_method_names(model: &Model<'_>, errors: &mut Accumulator) {
     }
 }
 
-/// The smallest id that no replicated field uses and `reserved` does not list, for hints.
+/// The smallest id that no replicated field uses (now or, with a `was`, before its type
+/// changed) and `reserved` does not list, for hints.
 fn unused_id(model: &Model<'_>) -> u32 {
     (0..)
         .find(|id| {
-            !model.reserved.contains(id) && !model.replicated().any(|(field, _)| field.id == *id)
+            !model.reserved.contains(id)
+                && !model.replicated().any(|(field, _)| {
+                    field.id == *id || field.was.as_ref().is_some_and(|was| was.id == *id)
+                })
         })
         .unwrap_or(u32::MAX)
+}
+
+/// A type change (`was`) converts register values, and keeps the old id for older
+/// replicas: the old id must be the field's own, before, and no other field's.
+fn check_was(model: &Model<'_>, errors: &mut Accumulator) {
+    for (field, kind) in model.replicated() {
+        let Some(was) = &field.was else { continue };
+        if kind != Kind::Lww {
+            errors.push(error(
+                was.span,
+                format!(
+                    "`was` converts the values of a last-writer-wins register, and `{}` is a \
+                     `{}` field: change its type only as an `lww` field, or add a new field \
+                     and reserve the old one's id",
+                    field.name,
+                    kind.attribute()
+                ),
+            ));
+        }
+        let problem = if was.id == field.id {
+            Some(format!(
+                "`was(id = {})` is `{}`'s own id: a field whose type changed needs a new id, \
+                 so that older replicas keep reading their type under the old one; give the \
+                 field a new id, such as `id = {}`",
+                was.id,
+                field.name,
+                unused_id(model)
+            ))
+        } else if let Some((other, _)) = model.replicated().find(|(other, _)| {
+            other.id == was.id
+                || (other.ident != field.ident
+                    && other.was.as_ref().is_some_and(|other| other.id == was.id))
+        }) {
+            Some(format!(
+                "`was(id = {})` is taken: `{}` uses that id; a field's old id must be its own \
+                 and no other field's",
+                was.id, other.name
+            ))
+        } else if model.reserved.contains(&was.id) {
+            Some(format!(
+                "`was(id = {})` is listed in `reserved`, but this field still writes its old \
+                 values there for older replicas: remove it from `reserved`",
+                was.id
+            ))
+        } else if was.id > u32::from(MAX_FIELD_ID) {
+            Some(format!(
+                "`was(id = {})` is too large: field ids go up to {MAX_FIELD_ID}",
+                was.id
+            ))
+        } else {
+            None
+        };
+        if let Some(message) = problem {
+            errors.push(error(was.id_span, message));
+        }
+    }
 }

@@ -8,7 +8,7 @@ mod check;
 mod model;
 
 pub use check::{STORE_METHODS, UNKNOWN_FIELDS, method_prefixes};
-pub use model::{DefaultValue, FieldModel, Model, store_path};
+pub use model::{DefaultValue, FieldModel, Model, Was, store_path};
 
 /// Whether `attrs` include `#[derive(Crdt)]` (or `#[derive(crdtype::Crdt)]`): how the CLI
 /// finds schemas in a file without compiling it.

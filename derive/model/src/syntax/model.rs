@@ -9,7 +9,7 @@ use syn::spanned::Spanned;
 
 use super::attr::{FieldAttrs, StructAttrs};
 use super::check;
-use crate::{FieldDefault, FieldSchema, Kind, Schema};
+use crate::{FieldDefault, FieldSchema, Kind, PreviousType, Schema};
 
 /// A struct that derives `Crdt`, read and checked.
 pub struct Model<'a> {
@@ -45,9 +45,27 @@ pub struct FieldModel<'a> {
     pub default: DefaultValue,
     /// The field's previous name.
     pub renamed_from: Option<String>,
+    /// The field's id and type before its type changed, with the conversions.
+    pub was: Option<Was>,
     /// Spans of the attributes that set each property, or of the field when it was not
     /// written.
     pub(crate) spans: FieldSpans,
+}
+
+/// `#[crdt(was(...))]`: a field's id and type before its type changed, and the functions
+/// that convert between the two types.
+pub struct Was {
+    /// The id the field had with its previous type: its old values are written there.
+    pub id: u32,
+    /// The previous type.
+    pub ty: syn::Type,
+    /// `fn(Previous) -> Current`.
+    pub upgrade: syn::Path,
+    /// `fn(Current) -> Previous`, if values can go back.
+    pub downgrade: Option<syn::Path>,
+    /// Span of the `was(...)` attribute.
+    pub span: Span,
+    pub(crate) id_span: Span,
 }
 
 /// What a null or absent field reads as.
@@ -149,16 +167,89 @@ impl<'a> Model<'a> {
                     default: match &field.default {
                         DefaultValue::Unspecified => FieldDefault::Unspecified,
                         DefaultValue::DefaultTrait => FieldDefault::DefaultTrait,
-                        DefaultValue::Function(path) => FieldDefault::Function(
-                            path.to_token_stream().to_string().replace(' ', ""),
-                        ),
+                        DefaultValue::Function(path) => FieldDefault::Function(path_string(path)),
                     },
                     renamed_from: field.renamed_from.clone(),
+                    was: field.was.as_ref().map(|was| PreviousType {
+                        id: was.id,
+                        rust_type: type_string(&was.ty),
+                        upgrade: path_string(&was.upgrade),
+                        downgrade: was.downgrade.as_ref().map(path_string),
+                    }),
                 })
                 .collect(),
             reserved: self.reserved.clone(),
         }
     }
+}
+
+impl Was {
+    fn new(attrs: &super::attr::WasAttrs, span: Span) -> darling::Result<Self> {
+        const SHAPE: &str = "write `was(id = 4, type = \"String\", upgrade = \"path::to::fn\")`, \
+                             with the field's old id and type and the function from the old \
+                             type to the new, and optionally `downgrade = \"path::to::fn\"` for \
+                             the way back";
+        let missing = |part: &str| {
+            darling::Error::custom(format!("`was` is missing its `{part}`: {SHAPE}"))
+                .with_span(&span)
+        };
+        let mut errors = darling::Error::accumulator();
+        let id = attrs.id.as_ref().ok_or_else(|| missing("id"));
+        let ty = attrs
+            .ty
+            .as_ref()
+            .ok_or_else(|| missing("type"))
+            .and_then(|ty| {
+                ty.parse::<syn::Type>().map_err(|_| {
+                    darling::Error::custom(format!(
+                        "`type = {:?}` is not a type: {SHAPE}",
+                        ty.value()
+                    ))
+                    .with_span(ty)
+                })
+            });
+        let upgrade = attrs
+            .upgrade
+            .as_ref()
+            .ok_or_else(|| missing("upgrade"))
+            .and_then(function_path);
+        let downgrade = attrs.downgrade.as_ref().map(function_path).transpose();
+        let (id, ty, upgrade, downgrade) = (
+            errors.handle(id),
+            errors.handle(ty),
+            errors.handle(upgrade),
+            errors.handle(downgrade),
+        );
+        errors.finish()?;
+        match (id, ty, upgrade, downgrade) {
+            (Some(id), Some(ty), Some(upgrade), Some(downgrade)) => Ok(Self {
+                id: **id,
+                ty,
+                upgrade,
+                downgrade,
+                span,
+                id_span: id.span(),
+            }),
+            _ => Err(missing("parts")),
+        }
+    }
+}
+
+/// A path as the user wrote it: `defaults::location`.
+fn path_string(path: &syn::Path) -> String {
+    path.to_token_stream().to_string().replace(' ', "")
+}
+
+/// A function path written as a string literal, spanned at the literal so that rustc's
+/// errors about the function (missing, wrong signature) point there.
+fn function_path(literal: &syn::LitStr) -> darling::Result<syn::Path> {
+    literal.parse::<syn::Path>().map_err(|_| {
+        darling::Error::custom(format!(
+            "{:?} is not a path to a function: write \"path::to::function\"",
+            literal.value()
+        ))
+        .with_span(literal)
+    })
 }
 
 impl<'a> FieldModel<'a> {
@@ -226,6 +317,10 @@ impl<'a> FieldModel<'a> {
             Some(_) => None,
             None => Some(chosen.first().map_or(Kind::Lww, |&(kind, _)| kind)),
         };
+        let was = attrs
+            .was
+            .as_ref()
+            .and_then(|was| errors.handle(Was::new(was, was.span())));
         let model = FieldModel {
             field,
             ident,
@@ -238,6 +333,7 @@ impl<'a> FieldModel<'a> {
             since: attrs.since.as_ref().map_or(1, |since| **since),
             default,
             renamed_from: attrs.renamed_from.as_ref().map(|name| (**name).clone()),
+            was,
             spans: FieldSpans {
                 default: attrs.default.as_ref().map(SpannedValue::span),
                 id: attrs.id.as_ref().map(SpannedValue::span),
@@ -269,7 +365,7 @@ impl<'a> FieldModel<'a> {
 }
 
 const STRUCT_ATTRIBUTES: &str = "`version`, `name`, `reserved`";
-const FIELD_ATTRIBUTES: &str = "`id`, `since`, `default`, `renamed_from`, `skip`, or a kind: \
+const FIELD_ATTRIBUTES: &str = "`id`, `since`, `default`, `renamed_from`, `was`, `skip`, or a kind: \
                                 `lww`, `mv`, `counter`, `set`, `two_phase_set`, `flag`, \
                                 `nested`, `map`";
 

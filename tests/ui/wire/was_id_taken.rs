@@ -1,0 +1,15 @@
+use crdtype::Crdt;
+
+#[derive(Crdt, Clone, Debug, Default, PartialEq)]
+#[crdt(version = 2)]
+struct Task {
+    title: String,
+    #[crdt(id = 2, since = 2, default, was(id = 0, type = "String", upgrade = "minutes"))]
+    minutes: u32,
+}
+
+fn minutes(text: String) -> u32 {
+    text.len() as u32
+}
+
+fn main() {}
