@@ -107,6 +107,7 @@ pub mod __private;
 
 /// Schema descriptors, as returned by [`Crdt::schema`] and compared by the schema CLI.
 pub mod schema {
+    pub use crdtype_model::fbs;
     pub use crdtype_model::{FieldDefault, FieldSchema, Kind, PreviousType, Schema};
 }
 

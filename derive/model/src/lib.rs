@@ -9,6 +9,7 @@
 //! Without the `syntax` feature the crate holds only the descriptors, which is all the
 //! runtime needs.
 
+pub mod fbs;
 mod schema;
 #[cfg(feature = "syntax")]
 pub mod syntax;

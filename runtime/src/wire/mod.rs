@@ -31,8 +31,8 @@
 //! field ids are the struct's field ids. Each field is a `Node`: dots, with a time and a
 //! value per dot where the CRDT has them (a register's writes, a counter's per-replica
 //! totals), keys with a child node each (a set's elements, a map's entries), removed keys
-//! (a two-phase set's), and a record of fields (a nested struct). `crdtype.fbs`, next to
-//! this module's source, is the schema of these tables.
+//! (a two-phase set's), and a record of fields (a nested struct). [`fbs`](crate::schema::fbs)
+//! writes the FlatBuffers schema of a struct's encodings, for readers in other languages.
 //!
 //! # Other versions
 //!
