@@ -165,19 +165,26 @@ impl<V> DotFun<V> {
         }
     }
 
-    /// A store of `entries` given in any order; `Err` names a dot listed twice.
-    pub(crate) fn from_entries(mut entries: Vec<(Dot, V)>) -> Result<Self, Dot> {
-        entries.sort_unstable_by_key(|(dot, _)| *dot);
-        let twice = entries.windows(2).find_map(|pair| match pair {
-            [(first, _), (second, _)] if first == second => Some(*first),
-            _ => None,
-        });
-        match twice {
-            Some(dot) => Err(dot),
-            None => Ok(Self {
-                entries: SmallVec::from_vec(entries),
-            }),
+    /// A store of `entries` given in any order (sorted is cheapest); `Err` names a dot
+    /// listed twice.
+    pub(crate) fn from_entries(mut entries: SmallVec<[(Dot, V); 1]>) -> Result<Self, Dot> {
+        let strictly_sorted = |entries: &[(Dot, V)]| {
+            entries.windows(2).all(|pair| match pair {
+                [(first, _), (second, _)] => first < second,
+                _ => true,
+            })
+        };
+        if !strictly_sorted(&entries) {
+            entries.sort_unstable_by_key(|(dot, _)| *dot);
+            let twice = entries.windows(2).find_map(|pair| match pair {
+                [(first, _), (second, _)] if first == second => Some(*first),
+                _ => None,
+            });
+            if let Some(dot) = twice {
+                return Err(dot);
+            }
         }
+        Ok(Self { entries })
     }
 
     /// A store holding one entry. Allocates nothing.

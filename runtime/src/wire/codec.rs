@@ -3,10 +3,15 @@
 
 use flatbuffers::{FlatBufferBuilder, ForwardsUOffset, Vector, WIPOffset};
 
+use smallvec::SmallVec;
+
 use super::DecodeError;
 use super::tables::{NodeTable, RecordTable, ValuesTable, node, slot};
-use super::value::{ValueRef, read_values, write_values};
+use super::value::{ValueRef, Values, WrittenColumns, write_columns};
 use crate::{Dot, DotStore, ReplicaId};
+
+/// A write's `(wall_micros, logical)`: its timestamp but for the replica, which its dot has.
+pub(crate) type Time = (u64, u32);
 
 /// A dot store with a wire encoding: one `Node` of the wire format.
 ///
@@ -68,8 +73,8 @@ impl std::fmt::Debug for Encoder {
 #[derive(Default)]
 pub(crate) struct NodeParts {
     pub(crate) dots: Option<WIPOffset<Vector<'static, u64>>>,
-    pub(crate) times: Option<WIPOffset<Vector<'static, u64>>>,
-    pub(crate) values: Option<WIPOffset<ValuesTable<'static>>>,
+    pub(crate) stamps: Option<WIPOffset<Vector<'static, u64>>>,
+    pub(crate) values: WrittenColumns,
     pub(crate) fields: Option<RecordOffset>,
     pub(crate) keys: Option<WIPOffset<ValuesTable<'static>>>,
     pub(crate) children: Option<WIPOffset<Vector<'static, ForwardsUOffset<NodeTable<'static>>>>>,
@@ -84,29 +89,72 @@ impl Encoder {
         }
     }
 
-    /// Writes a list of dots as `(replica, seq)` pairs; `None` when empty.
-    pub(crate) fn dots(
+    /// Writes `len` `u64`s, given last first; `None` when there are none.
+    pub(crate) fn longs_backwards(
         &mut self,
-        dots: impl Iterator<Item = Dot>,
+        len: usize,
+        backwards: impl Iterator<Item = u64>,
     ) -> Option<WIPOffset<Vector<'static, u64>>> {
-        self.longs(dots.flat_map(|dot| [dot.replica().get(), dot.seq()]))
+        if len == 0 {
+            return None;
+        }
+        self.fbb.start_vector::<u64>(len);
+        for long in backwards {
+            self.fbb.push(long);
+        }
+        Some(self.fbb.end_vector::<u64>(len))
     }
 
-    /// Writes a list of `u64`s; `None` when empty.
-    pub(crate) fn longs(
-        &mut self,
-        longs: impl Iterator<Item = u64>,
-    ) -> Option<WIPOffset<Vector<'static, u64>>> {
-        let longs: smallvec::SmallVec<[u64; 8]> = longs.collect();
-        (!longs.is_empty()).then(|| self.fbb.create_vector(&longs))
+    /// Writes dots as `(replica, seq)` pairs; `None` when there are none.
+    pub(crate) fn dots<I>(&mut self, dots: I) -> Option<WIPOffset<Vector<'static, u64>>>
+    where
+        I: DoubleEndedIterator<Item = Dot> + ExactSizeIterator,
+    {
+        let len = 2 * dots.len();
+        self.longs_backwards(
+            len,
+            dots.rev().flat_map(|dot| [dot.seq(), dot.replica().get()]),
+        )
     }
 
-    /// Writes a list of values; `None` when empty.
-    pub(crate) fn values(
+    /// Writes the stamps of writes as `(replica, seq, wall_micros, logical)`; `None` when
+    /// there are none.
+    pub(crate) fn stamps<I>(&mut self, stamps: I) -> Option<WIPOffset<Vector<'static, u64>>>
+    where
+        I: DoubleEndedIterator<Item = (Dot, Time)> + ExactSizeIterator,
+    {
+        let len = 4 * stamps.len();
+        self.longs_backwards(
+            len,
+            stamps.rev().flat_map(|(dot, (wall, logical))| {
+                [u64::from(logical), wall, dot.seq(), dot.replica().get()]
+            }),
+        )
+    }
+
+    /// Writes the values `list()` gives as a node's value columns.
+    pub(crate) fn columns<'v, I>(&mut self, list: impl Fn() -> I) -> WrittenColumns
+    where
+        I: DoubleEndedIterator<Item = ValueRef<'v>>,
+    {
+        write_columns(&mut self.fbb, list)
+    }
+
+    /// Writes the values `list()` gives as a `Values` table; `None` when there are none.
+    pub(crate) fn values<'v, I>(
         &mut self,
-        list: &[ValueRef<'_>],
-    ) -> Option<WIPOffset<ValuesTable<'static>>> {
-        write_values(&mut self.fbb, list)
+        list: impl Fn() -> I,
+    ) -> Option<WIPOffset<ValuesTable<'static>>>
+    where
+        I: DoubleEndedIterator<Item = ValueRef<'v>>,
+    {
+        let columns = write_columns(&mut self.fbb, list);
+        if columns.is_empty() {
+            return None;
+        }
+        let start = self.fbb.start_table();
+        columns.push_into(&mut self.fbb, 0);
+        Some(WIPOffset::new(self.fbb.end_table(start).value()))
     }
 
     /// Writes a list of nodes; `None` when empty.
@@ -114,7 +162,7 @@ impl Encoder {
         &mut self,
         nodes: &[NodeOffset],
     ) -> Option<WIPOffset<Vector<'static, ForwardsUOffset<NodeTable<'static>>>>> {
-        let offsets: Vec<_> = nodes.iter().map(|node| node.0).collect();
+        let offsets: SmallVec<[_; 8]> = nodes.iter().map(|node| node.0).collect();
         (!offsets.is_empty()).then(|| self.fbb.create_vector(&offsets))
     }
 
@@ -124,12 +172,10 @@ impl Encoder {
         if let Some(dots) = parts.dots {
             fbb.push_slot_always(slot(node::DOTS), dots);
         }
-        if let Some(times) = parts.times {
-            fbb.push_slot_always(slot(node::TIMES), times);
+        if let Some(stamps) = parts.stamps {
+            fbb.push_slot_always(slot(node::STAMPS), stamps);
         }
-        if let Some(values) = parts.values {
-            fbb.push_slot_always(slot(node::VALUES), values);
-        }
+        parts.values.push_into(fbb, node::COLUMNS);
         if let Some(fields) = parts.fields {
             fbb.push_slot_always(slot(node::FIELDS), fields.0);
         }
@@ -154,12 +200,12 @@ impl Encoder {
         }
     }
 
-    /// Writes the record of the fields gathered by [`field`](Self::field) since the last
-    /// record, from position `first` of the gathering (records nest, so each starts where
-    /// its fields do: see [`fields_mark`](Self::fields_mark)).
-    pub fn record(&mut self, first: usize) -> RecordOffset {
+    /// Writes the record of the fields gathered by [`field`](Self::field) since `mark`
+    /// (records nest, so each starts where its fields do: see
+    /// [`fields_mark`](Self::fields_mark)).
+    pub fn record(&mut self, mark: usize) -> RecordOffset {
         let start = self.fbb.start_table();
-        for (id, node) in self.fields.drain(first..) {
+        for (id, node) in self.fields.drain(mark..) {
             self.fbb.push_slot_always(slot(id), node.0);
         }
         RecordOffset(WIPOffset::new(self.fbb.end_table(start).value()))
@@ -191,64 +237,97 @@ impl std::fmt::Debug for NodeRef<'_> {
     }
 }
 
+/// One entry of a node's dot function: its dot, its time if it has a stamp, its value if
+/// the node has values.
+pub(crate) struct ListedEntry<'a> {
+    pub(crate) dot: Dot,
+    pub(crate) time: Option<Time>,
+    pub(crate) value: Option<ValueRef<'a>>,
+}
+
 impl<'a> NodeRef<'a> {
-    /// The node's dot list.
-    pub(crate) fn dots(&self) -> Result<Vec<Dot>, DecodeError> {
-        pairs(self.table.dots(), "a dot list has an odd length").map(|pairs| {
-            pairs
-                .into_iter()
-                .map(|(replica, seq)| Dot::new(ReplicaId::new(replica), seq))
-                .collect()
-        })
-    }
-
-    /// The node's `(wall_micros, logical)` list.
-    pub(crate) fn times(&self) -> Result<Vec<(u64, u32)>, DecodeError> {
-        pairs(self.table.times(), "a time list has an odd length")?
-            .into_iter()
-            .map(|(wall, logical)| {
-                u32::try_from(logical)
-                    .map(|logical| (wall, logical))
-                    .map_err(|_| DecodeError::Invalid("a logical time is above `u32::MAX`"))
+    /// The node's dots: a dot set, or the dots of a dot function without times.
+    pub(crate) fn dots(&self) -> Result<impl Iterator<Item = Dot> + 'a, DecodeError> {
+        let list = self.table.dots();
+        let len = list.map_or(0, |list| list.len());
+        if !len.is_multiple_of(2) {
+            return Err(DecodeError::Invalid("a dot list has an odd length"));
+        }
+        Ok(list.into_iter().flat_map(move |list| {
+            (0..len / 2).map(move |index| {
+                Dot::new(ReplicaId::new(list.get(2 * index)), list.get(2 * index + 1))
             })
-            .collect()
+        }))
     }
 
-    pub(crate) fn values(&self) -> Result<Vec<ValueRef<'a>>, DecodeError> {
-        read_values(self.table.values())
+    /// The entries of the node's dot function: its stamps if it has them, else its dots,
+    /// each with its value when the node has values (one per entry, or an error).
+    pub(crate) fn entries(
+        &self,
+    ) -> Result<impl Iterator<Item = Result<ListedEntry<'a>, DecodeError>> + 'a, DecodeError> {
+        let stamps = self.table.stamps();
+        let timed = stamps.map_or(0, |stamps| stamps.len());
+        if !timed.is_multiple_of(4) {
+            return Err(DecodeError::Invalid("a stamp list has a partial stamp"));
+        }
+        let dots = self.dots()?;
+        let untimed = if stamps.is_some() { None } else { Some(dots) };
+        let len = match &untimed {
+            Some(_) => self.table.dots().map_or(0, |dots| dots.len() / 2),
+            None => timed / 4,
+        };
+        let mut values = Values::read(Some(self.table.values()))?;
+        if values.len() != 0 && values.len() != len {
+            return Err(DecodeError::Invalid("a node has not one value per dot"));
+        }
+        let with_values = values.len() != 0;
+        let timed = stamps.into_iter().flat_map(move |stamps| {
+            (0..timed / 4).map(move |index| {
+                let at = |offset| stamps.get(4 * index + offset);
+                let logical = u32::try_from(at(3))
+                    .map_err(|_| DecodeError::Invalid("a logical time is above `u32::MAX`"))?;
+                Ok::<_, DecodeError>((
+                    Dot::new(ReplicaId::new(at(0)), at(1)),
+                    Some((at(2), logical)),
+                ))
+            })
+        });
+        let untimed = untimed
+            .into_iter()
+            .flatten()
+            .map(|dot| Ok::<_, DecodeError>((dot, None)));
+        Ok(timed.chain(untimed).map(move |entry| {
+            let (dot, time) = entry?;
+            let value = if with_values { values.next() } else { None };
+            Ok(ListedEntry { dot, time, value })
+        }))
     }
 
-    pub(crate) fn keys(&self) -> Result<Vec<ValueRef<'a>>, DecodeError> {
-        read_values(self.table.keys())
+    /// The node's keys (a set's elements, a map's keys).
+    pub(crate) fn keys(&self) -> Result<Values<'a>, DecodeError> {
+        Values::read(self.table.keys())
     }
 
-    pub(crate) fn removed(&self) -> Result<Vec<ValueRef<'a>>, DecodeError> {
-        read_values(self.table.removed())
+    /// A two-phase set's removed elements.
+    pub(crate) fn removed(&self) -> Result<Values<'a>, DecodeError> {
+        Values::read(self.table.removed())
     }
 
-    pub(crate) fn children(&self) -> Vec<NodeRef<'a>> {
-        self.table
-            .children()
-            .map(|children| children.iter().map(|table| NodeRef { table }).collect())
-            .unwrap_or_default()
+    /// How many child nodes there are, and each in order (the node of each key).
+    pub(crate) fn children(&self) -> (usize, impl Iterator<Item = NodeRef<'a>> + 'a) {
+        let children = self.table.children();
+        let len = children.map_or(0, |children| children.len());
+        let nodes = children
+            .into_iter()
+            .flat_map(|children| children.iter())
+            .map(|table| NodeRef { table });
+        (len, nodes)
     }
 
     /// The node's record: the fields of a nested struct.
     pub fn record(&self) -> Option<RecordRef<'a>> {
         self.table.fields().map(|table| RecordRef { table })
     }
-}
-
-fn pairs(list: Option<Vector<'_, u64>>, odd: &'static str) -> Result<Vec<(u64, u64)>, DecodeError> {
-    let Some(list) = list else {
-        return Ok(Vec::new());
-    };
-    if list.len() % 2 != 0 {
-        return Err(DecodeError::Invalid(odd));
-    }
-    Ok((0..list.len() / 2)
-        .map(|index| (list.get(2 * index), list.get(2 * index + 1)))
-        .collect())
 }
 
 /// A record of a received encoding, already verified.

@@ -1,182 +1,135 @@
-//! Wire encodings of the kernel's CRDTs: each is a node of dots, with times, values, keyed
-//! children, removed values or a record, as its structure needs.
+//! Wire encodings of the kernel's CRDTs: each is a node of dots or stamps with values,
+//! keyed children, removed keys or a record, as its structure needs.
+
+use smallvec::SmallVec;
 
 use super::DecodeError;
-use super::codec::{Encoder, NodeOffset, NodeParts, NodeRef, WireRecord, WireStore};
-use super::value::{ValueRef, WireValue};
+use super::codec::{
+    Encoder, ListedEntry, NodeOffset, NodeParts, NodeRef, Time, WireRecord, WireStore,
+};
+use super::value::{ValueKind, ValueRef, WireValue};
 use crate::crdt::lww::LwwWrite;
 use crate::dot_store::DuplicateKey;
 use crate::{
-    AwSet, Dot, DotFun, DotMap, DotSet, Entry, EwFlag, LwwRegister, MvRegister, OrMap, PnCounter,
+    AwSet, DotFun, DotMap, DotSet, Entry, EwFlag, LwwRegister, MvRegister, OrMap, PnCounter,
     TwoPhaseSet,
 };
 
-/// A write's `(wall_micros, logical)`: its timestamp but for the replica, which its dot has.
-pub(crate) type Time = (u64, u32);
-
-/// One entry of a dot function as a node lists it.
-pub(crate) struct ListedEntry<'a> {
-    pub(crate) dot: Dot,
-    pub(crate) time: Time,
-    pub(crate) value: Option<ValueRef<'a>>,
-}
-
-/// The parts of a dot function: its dots, and optionally a time and a value per dot.
-pub(crate) fn dot_fun_parts<'v, V: 'v>(
+/// The parts of a dot function whose entries have a time: stamps, and a value each.
+pub(crate) fn timed_parts<'v, V>(
     encoder: &mut Encoder,
     fun: &'v DotFun<V>,
-    time: Option<fn(&V) -> Time>,
-    value: Option<fn(&'v V) -> ValueRef<'v>>,
+    time: impl Fn(&V) -> Time,
+    value: impl Fn(&'v V) -> ValueRef<'v>,
 ) -> NodeParts {
-    let times = time.and_then(|time| {
-        encoder.longs(fun.iter().flat_map(|(_, entry)| {
-            let (wall, logical) = time(entry);
-            [wall, u64::from(logical)]
-        }))
-    });
-    let values = value.and_then(|value| {
-        let list: Vec<ValueRef<'v>> = fun.iter().map(|(_, entry)| value(entry)).collect();
-        encoder.values(&list)
-    });
     NodeParts {
-        dots: encoder.dots(fun.dots()),
-        times,
-        values,
+        stamps: encoder.stamps(fun.iter().map(|(dot, entry)| (dot, time(entry)))),
+        values: encoder.columns(|| fun.iter().map(|(_, entry)| value(entry))),
         ..NodeParts::default()
     }
 }
 
-/// The entries of a dot function: dots with, when `with_times`/`with_values`, the time and
-/// value of each (lists that must be as long as the dots).
-pub(crate) fn dot_fun_entries<'a>(
-    node: &NodeRef<'a>,
-    with_times: bool,
-    with_values: bool,
-) -> Result<Vec<ListedEntry<'a>>, DecodeError> {
-    let dots = node.dots()?;
-    let times = if with_times {
-        let times = node.times()?;
-        if times.len() != dots.len() {
-            return Err(DecodeError::Invalid("a node has not one time per dot"));
-        }
-        times
-    } else {
-        vec![(0, 0); dots.len()]
-    };
-    let values: Vec<Option<ValueRef<'a>>> = if with_values {
-        let values = node.values()?;
-        if values.len() != dots.len() {
-            return Err(DecodeError::Invalid("a node has not one value per dot"));
-        }
-        values.into_iter().map(Some).collect()
-    } else {
-        vec![None; dots.len()]
-    };
-    Ok(dots
-        .into_iter()
-        .zip(times)
-        .zip(values)
-        .map(|((dot, time), value)| ListedEntry { dot, time, value })
-        .collect())
+/// The parts of a dot function without times: dots, and a value each if `value` is given.
+pub(crate) fn untimed_parts<'v, V>(
+    encoder: &mut Encoder,
+    fun: &'v DotFun<V>,
+    value: Option<&dyn Fn(&'v V) -> ValueRef<'v>>,
+) -> NodeParts {
+    NodeParts {
+        dots: encoder.dots(fun.dots()),
+        values: value
+            .map(|value| encoder.columns(|| fun.iter().map(|(_, entry)| value(entry))))
+            .unwrap_or_default(),
+        ..NodeParts::default()
+    }
 }
 
-pub(crate) fn dot_fun<V>(entries: Vec<(Dot, V)>) -> Result<DotFun<V>, DecodeError> {
+/// A dot function of a node's entries, each made into a value by `make`.
+pub(crate) fn dot_fun<'a, V>(
+    node: &NodeRef<'a>,
+    mut make: impl FnMut(ListedEntry<'a>) -> Result<V, DecodeError>,
+) -> Result<DotFun<V>, DecodeError> {
+    let entries = node
+        .entries()?
+        .map(|entry| {
+            let entry = entry?;
+            Ok((entry.dot, make(entry)?))
+        })
+        .collect::<Result<SmallVec<_>, DecodeError>>()?;
     DotFun::from_entries(entries).map_err(|_| DecodeError::Invalid("a dot is listed twice"))
 }
 
 fn dot_set(node: &NodeRef<'_>) -> Result<DotSet, DecodeError> {
-    dot_fun(node.dots()?.into_iter().map(|dot| (dot, ())).collect())
+    let entries = node.dots()?.map(|dot| (dot, ())).collect();
+    DotFun::from_entries(entries).map_err(|_| DecodeError::Invalid("a dot is listed twice"))
 }
 
-fn value_of(value: Option<ValueRef<'_>>) -> Result<ValueRef<'_>, DecodeError> {
-    value.ok_or(DecodeError::Invalid("a node has not one value per dot"))
+fn value_of<'a>(entry: &ListedEntry<'a>) -> Result<ValueRef<'a>, DecodeError> {
+    entry
+        .value
+        .ok_or(DecodeError::Invalid("a node has not one value per dot"))
 }
 
 impl<T: WireValue + Clone> WireStore for LwwRegister<T> {
     fn encode_node(&self, encoder: &mut Encoder) -> NodeOffset {
-        let parts = dot_fun_parts(
+        let parts = timed_parts(
             encoder,
             &self.writes,
-            Some(|write: &LwwWrite<T>| (write.wall_micros, write.logical)),
-            Some(|write: &LwwWrite<T>| write.value.to_wire()),
+            |write| (write.wall_micros, write.logical),
+            |write| write.value.to_wire(),
         );
         encoder.node(parts)
     }
 
     fn decode_node(node: NodeRef<'_>) -> Result<Self, DecodeError> {
-        let entries = dot_fun_entries(&node, true, true)?
-            .into_iter()
-            .map(
-                |ListedEntry {
-                     dot,
-                     time: (wall_micros, logical),
-                     value,
-                 }| {
-                    Ok((
-                        dot,
-                        LwwWrite {
-                            wall_micros,
-                            logical,
-                            value: T::from_wire(value_of(value)?)?,
-                        },
-                    ))
-                },
-            )
-            .collect::<Result<_, DecodeError>>()?;
-        Ok(Self {
-            writes: dot_fun(entries)?,
-        })
+        let writes = dot_fun(&node, |entry| {
+            let (wall_micros, logical) = entry
+                .time
+                .ok_or(DecodeError::Invalid("a register's write has no time"))?;
+            Ok(LwwWrite {
+                wall_micros,
+                logical,
+                value: T::from_wire(value_of(&entry)?)?,
+            })
+        })?;
+        Ok(Self { writes })
     }
 }
 
 impl<T: WireValue + Clone> WireStore for MvRegister<T> {
     fn encode_node(&self, encoder: &mut Encoder) -> NodeOffset {
-        let parts = dot_fun_parts(encoder, &self.values, None, Some(T::to_wire));
+        let parts = untimed_parts(encoder, &self.values, Some(&T::to_wire));
         encoder.node(parts)
     }
 
     fn decode_node(node: NodeRef<'_>) -> Result<Self, DecodeError> {
-        let entries = dot_fun_entries(&node, false, true)?
-            .into_iter()
-            .map(|ListedEntry { dot, value, .. }| Ok((dot, T::from_wire(value_of(value)?)?)))
-            .collect::<Result<_, DecodeError>>()?;
-        Ok(Self {
-            values: dot_fun(entries)?,
-        })
+        let values = dot_fun(&node, |entry| T::from_wire(value_of(&entry)?))?;
+        Ok(Self { values })
     }
 }
 
 impl WireStore for PnCounter {
     fn encode_node(&self, encoder: &mut Encoder) -> NodeOffset {
-        let parts = dot_fun_parts(
-            encoder,
-            &self.totals,
-            None,
-            Some(|&(up, down): &(u64, u64)| ValueRef::Counts(up, down)),
-        );
+        let counts = |&(up, down): &(u64, u64)| ValueRef::Counts(up, down);
+        let parts = untimed_parts(encoder, &self.totals, Some(&counts));
         encoder.node(parts)
     }
 
     fn decode_node(node: NodeRef<'_>) -> Result<Self, DecodeError> {
-        let entries = dot_fun_entries(&node, false, true)?
-            .into_iter()
-            .map(|ListedEntry { dot, value, .. }| match value_of(value)? {
-                ValueRef::Counts(up, down) => Ok((dot, (up, down))),
-                other => Err(DecodeError::ValueKind {
-                    expected: super::ValueKind::Counts,
-                    found: other.kind(),
-                }),
-            })
-            .collect::<Result<_, DecodeError>>()?;
-        Ok(Self {
-            totals: dot_fun(entries)?,
-        })
+        let totals = dot_fun(&node, |entry| match value_of(&entry)? {
+            ValueRef::Counts(up, down) => Ok((up, down)),
+            other => Err(DecodeError::ValueKind {
+                expected: ValueKind::Counts,
+                found: other.kind(),
+            }),
+        })?;
+        Ok(Self { totals })
     }
 }
 
 impl WireStore for EwFlag {
     fn encode_node(&self, encoder: &mut Encoder) -> NodeOffset {
-        let parts = dot_fun_parts(encoder, &self.enables, None, None);
+        let parts = untimed_parts(encoder, &self.enables, None);
         encoder.node(parts)
     }
 
@@ -187,19 +140,29 @@ impl WireStore for EwFlag {
     }
 }
 
+impl WireStore for DotSet {
+    fn encode_node(&self, encoder: &mut Encoder) -> NodeOffset {
+        let parts = untimed_parts(encoder, self, None);
+        encoder.node(parts)
+    }
+
+    fn decode_node(node: NodeRef<'_>) -> Result<Self, DecodeError> {
+        dot_set(&node)
+    }
+}
+
 /// The keys and child nodes of a dot map, each key written by `key`.
 pub(crate) fn dot_map_parts<'m, K: Ord, V: WireStore>(
     encoder: &mut Encoder,
     map: &'m DotMap<K, V>,
     key: impl Fn(&'m K) -> ValueRef<'m>,
 ) -> NodeParts {
-    let children: Vec<NodeOffset> = map
+    let children: SmallVec<[NodeOffset; 8]> = map
         .iter()
         .map(|(_, value)| value.encode_node(encoder))
         .collect();
-    let keys: Vec<ValueRef<'_>> = map.iter().map(|(k, _)| key(k)).collect();
     NodeParts {
-        keys: encoder.values(&keys),
+        keys: encoder.values(|| map.iter().map(|(k, _)| key(k))),
         children: encoder.children(&children),
         ..NodeParts::default()
     }
@@ -211,12 +174,11 @@ pub(crate) fn dot_map<K: Ord, V: WireStore>(
     key: impl Fn(ValueRef<'_>) -> Result<K, DecodeError>,
 ) -> Result<DotMap<K, V>, DecodeError> {
     let keys = node.keys()?;
-    let children = node.children();
-    if keys.len() != children.len() {
+    let (count, children) = node.children();
+    if keys.len() != count {
         return Err(DecodeError::Invalid("a node has not one child per key"));
     }
     let entries = keys
-        .into_iter()
         .zip(children)
         .map(|(k, child)| Ok((key(k)?, V::decode_node(child)?)))
         .collect::<Result<Vec<_>, DecodeError>>()?;
@@ -237,29 +199,16 @@ impl<T: WireValue + Ord + Clone> WireStore for AwSet<T> {
     }
 }
 
-impl WireStore for DotSet {
-    fn encode_node(&self, encoder: &mut Encoder) -> NodeOffset {
-        let parts = dot_fun_parts(encoder, self, None, None);
-        encoder.node(parts)
-    }
-
-    fn decode_node(node: NodeRef<'_>) -> Result<Self, DecodeError> {
-        dot_set(&node)
-    }
-}
-
 impl<T: WireValue + Ord + Clone> WireStore for TwoPhaseSet<T> {
     fn encode_node(&self, encoder: &mut Encoder) -> NodeOffset {
         let mut parts = dot_map_parts(encoder, &self.added.elements, T::to_wire);
-        let removed: Vec<ValueRef<'_>> = self.removed.iter().map(T::to_wire).collect();
-        parts.removed = encoder.values(&removed);
+        parts.removed = encoder.values(|| self.removed.iter().map(T::to_wire));
         encoder.node(parts)
     }
 
     fn decode_node(node: NodeRef<'_>) -> Result<Self, DecodeError> {
         let removed = node
             .removed()?
-            .into_iter()
             .map(T::from_wire)
             .collect::<Result<std::collections::BTreeSet<T>, _>>()?;
         let mut added = AwSet {
@@ -287,7 +236,7 @@ impl<K: WireValue + Ord + Clone, V: WireStore> WireStore for OrMap<K, V> {
 /// A map entry: its presence as dots, its value's record as the node's fields.
 impl<S: WireRecord> WireStore for Entry<S> {
     fn encode_node(&self, encoder: &mut Encoder) -> NodeOffset {
-        let mut parts = dot_fun_parts(encoder, &self.presence, None, None);
+        let mut parts = untimed_parts(encoder, &self.presence, None);
         if !self.value.is_bottom() {
             parts.fields = Some(self.value.encode_record(encoder));
         }

@@ -28,10 +28,11 @@
 //!
 //! The root is a `Document` table: the writer's schema name and version, the causal
 //! context as `(replica, first, last)` runs, and the state as a record, a table whose
-//! field ids are the struct's field ids. Each field is a `Node`: dots, with a time and a
-//! value per dot where the CRDT has them (a register's writes, a counter's per-replica
-//! totals), keys with a child node each (a set's elements, a map's entries), removed keys
-//! (a two-phase set's), and a record of fields (a nested struct). [`fbs`](crate::schema::fbs)
+//! field ids are the struct's field ids. Each field is a `Node`: dots (a flag's), or
+//! stamps (a register's writes: dot and time), with a value each where the CRDT has them
+//! (a register's values, a counter's per-replica totals) in columns by kind, keys with a
+//! child node each (a set's elements, a map's entries), removed keys (a two-phase set's),
+//! and a record of fields (a nested struct). [`fbs`](crate::schema::fbs)
 //! writes the FlatBuffers schema of a struct's encodings, for readers in other languages.
 //!
 //! # Other versions
@@ -165,10 +166,13 @@ impl<S: TypedStore> CausalDotStore<S> {
     pub fn encode(&self) -> Vec<u8> {
         let mut encoder = Encoder::new();
         let state = (!self.store.is_bottom()).then(|| self.store.encode_record(&mut encoder));
-        let context = encoder.longs(
-            self.context
-                .runs()
-                .flat_map(|(replica, seqs)| [replica.get(), *seqs.start(), *seqs.end()]),
+        let runs = self.context.runs();
+        let context = encoder.longs_backwards(
+            3 * self.context.runs().count(),
+            runs.collect::<smallvec::SmallVec<[_; 4]>>()
+                .into_iter()
+                .rev()
+                .flat_map(|(replica, seqs)| [*seqs.end(), *seqs.start(), replica.get()]),
         );
         let fbb = &mut encoder.fbb;
         let schema = fbb.create_string(S::SCHEMA_NAME);

@@ -5,10 +5,9 @@ use std::collections::BTreeSet;
 
 use super::DecodeError;
 use super::codec::{Encoder, NodeOffset, NodeRef, WireStore};
-use super::kernel::{
-    ListedEntry, Time, dot_fun, dot_fun_entries, dot_fun_parts, dot_map, dot_map_parts,
-};
-use super::value::ValueRef;
+use super::codec::{ListedEntry, Time};
+use super::kernel::{dot_fun, dot_map, dot_map_parts, timed_parts, untimed_parts};
+use super::value::{ValueRef, WrittenColumns};
 use crate::{CausalContext, Dot, DotFun, DotMap, DotStore};
 
 /// A value of a field this replica does not know, owned.
@@ -50,24 +49,19 @@ impl OpaqueValue {
     }
 }
 
-/// What an unknown node keeps per dot: the time and value, where the node had them.
-#[derive(Clone, PartialEq, Eq, Hash, Debug)]
-struct OpaqueEntry {
-    time: Option<Time>,
-    value: Option<OpaqueValue>,
-}
-
 /// The state of a field this replica's schema does not have (added by a newer version),
 /// kept without interpreting its values.
 ///
-/// Every CRDT of the wire format is a product of the same parts: a dot function (dots with
-/// a time and a value each), a dot map of child nodes by key, a grow-only set of removed
-/// keys, and a record of nodes by field id. An opaque node keeps the parts as they came and
-/// joins each by its own rule, which is the rule of whatever CRDT wrote it: so it converges
-/// with the replicas that know the field, and is written back out unchanged.
+/// Every CRDT of the wire format is a product of the same parts: dot functions (dots, or
+/// stamps: dots with a time, each with a value where the CRDT has values), a dot map of
+/// child nodes by key, a grow-only set of removed keys, and a record of nodes by field id.
+/// An opaque node keeps the parts as they came and joins each by its own rule, which is
+/// the rule of whatever CRDT wrote it: so it converges with the replicas that know the
+/// field, and is written back out unchanged.
 #[derive(Clone, PartialEq, Eq, Hash, Debug, Default)]
 pub struct OpaqueNode {
-    entries: DotFun<OpaqueEntry>,
+    dots: DotFun<Option<OpaqueValue>>,
+    stamps: DotFun<(Time, Option<OpaqueValue>)>,
     children: DotMap<OpaqueValue, OpaqueNode>,
     removed: BTreeSet<OpaqueValue>,
     fields: UnknownFields,
@@ -75,20 +69,23 @@ pub struct OpaqueNode {
 
 impl DotStore for OpaqueNode {
     fn is_bottom(&self) -> bool {
-        self.entries.is_bottom()
+        self.dots.is_bottom()
+            && self.stamps.is_bottom()
             && self.children.is_bottom()
             && self.removed.is_empty()
             && self.fields.is_bottom()
     }
 
     fn for_each_dot(&self, visit: &mut dyn FnMut(Dot)) {
-        self.entries.for_each_dot(visit);
+        self.dots.for_each_dot(visit);
+        self.stamps.for_each_dot(visit);
         self.children.for_each_dot(visit);
         self.fields.for_each_dot(visit);
     }
 
     fn join(&mut self, context: &CausalContext, other: Self, other_context: &CausalContext) {
-        self.entries.join(context, other.entries, other_context);
+        self.dots.join(context, other.dots, other_context);
+        self.stamps.join(context, other.stamps, other_context);
         self.children.join(context, other.children, other_context);
         self.removed.extend(other.removed);
         if !self.removed.is_empty() {
@@ -100,34 +97,35 @@ impl DotStore for OpaqueNode {
     }
 }
 
+fn as_value(value: &Option<OpaqueValue>) -> ValueRef<'_> {
+    value.as_ref().map_or(ValueRef::Null, OpaqueValue::as_ref)
+}
+
 impl WireStore for OpaqueNode {
     fn encode_node(&self, encoder: &mut Encoder) -> NodeOffset {
-        let timed = self.entries.iter().any(|(_, entry)| entry.time.is_some());
-        let valued = self.entries.iter().any(|(_, entry)| entry.value.is_some());
-        let mut parts = dot_fun_parts(
-            encoder,
-            &self.entries,
-            timed.then_some(|entry: &OpaqueEntry| entry.time.unwrap_or_default()),
-            None,
-        );
-        if valued {
-            let values: Vec<ValueRef<'_>> = self
-                .entries
-                .iter()
-                .map(|(_, entry)| {
-                    entry
-                        .value
-                        .as_ref()
-                        .map_or(ValueRef::Null, OpaqueValue::as_ref)
-                })
-                .collect();
-            parts.values = encoder.values(&values);
-        }
+        let stamped = !self.stamps.is_bottom();
+        let mut parts = if stamped {
+            let with_values = self.stamps.iter().any(|(_, (_, value))| value.is_some());
+            let mut parts = timed_parts(
+                encoder,
+                &self.stamps,
+                |(time, _)| *time,
+                |(_, value)| as_value(value),
+            );
+            if !with_values {
+                parts.values = WrittenColumns::default();
+            }
+            parts.dots = encoder.dots(self.dots.dots());
+            parts
+        } else {
+            let with_values = self.dots.iter().any(|(_, value)| value.is_some());
+            let value: &dyn Fn(&Option<OpaqueValue>) -> ValueRef<'_> = &as_value;
+            untimed_parts(encoder, &self.dots, with_values.then_some(value))
+        };
         let map = dot_map_parts(encoder, &self.children, OpaqueValue::as_ref);
         parts.keys = map.keys;
         parts.children = map.children;
-        let removed: Vec<ValueRef<'_>> = self.removed.iter().map(OpaqueValue::as_ref).collect();
-        parts.removed = encoder.values(&removed);
+        parts.removed = encoder.values(|| self.removed.iter().map(OpaqueValue::as_ref));
         if !self.fields.is_bottom() {
             let mark = encoder.fields_mark();
             self.fields.encode_fields(encoder);
@@ -137,25 +135,29 @@ impl WireStore for OpaqueNode {
     }
 
     fn decode_node(node: NodeRef<'_>) -> Result<Self, DecodeError> {
-        let timed = node.table.times().is_some();
-        let valued = node.table.values().is_some();
-        let entries = dot_fun_entries(&node, timed, valued)?
-            .into_iter()
-            .map(|ListedEntry { dot, time, value }| {
-                let entry = OpaqueEntry {
-                    time: timed.then_some(time),
-                    value: value.map(OpaqueValue::new),
-                };
-                (dot, entry)
-            })
-            .collect();
-        let removed: BTreeSet<OpaqueValue> =
-            node.removed()?.into_iter().map(OpaqueValue::new).collect();
+        let value = |entry: &ListedEntry<'_>| entry.value.map(OpaqueValue::new);
+        let (dots, stamps) = if node.table.stamps().is_some() {
+            let stamps = dot_fun(&node, |entry| {
+                let time = entry.time.unwrap_or_default();
+                Ok((time, value(&entry)))
+            })?;
+            let dots = node.dots()?.map(|dot| (dot, None)).collect();
+            let dots = DotFun::from_entries(dots)
+                .map_err(|_| DecodeError::Invalid("a dot is listed twice"))?;
+            (dots, stamps)
+        } else {
+            (
+                dot_fun(&node, |entry| Ok(value(&entry)))?,
+                DotFun::default(),
+            )
+        };
+        let removed: BTreeSet<OpaqueValue> = node.removed()?.map(OpaqueValue::new).collect();
         let mut children: DotMap<OpaqueValue, Self> =
             dot_map(&node, |key| Ok(OpaqueValue::new(key)))?;
         children.retain(|key, _| !removed.contains(key));
         Ok(Self {
-            entries: dot_fun(entries)?,
+            dots,
+            stamps,
             children,
             removed,
             fields: match node.record() {

@@ -163,19 +163,21 @@ fn vtable_slots(v: &mut Verifier<'_, '_>, pos: usize) -> Result<usize, InvalidFl
 }
 
 table!(
-    /// One field's CRDT state: `table Node { dots: [ulong]; times: [ulong]; values: Values;
-    /// fields: Record; keys: Values; children: [Node]; removed: Values; }`.
+    /// One field's CRDT state: `table Node { dots: [ulong]; stamps: [ulong]; <value
+    /// columns>; fields: Record; keys: Values; children: [Node]; removed: Values; }`, the
+    /// value columns (slots 2 to 8) as in `Values`.
     NodeTable
 );
 
 pub(crate) mod node {
     pub(crate) const DOTS: u16 = 0;
-    pub(crate) const TIMES: u16 = 1;
-    pub(crate) const VALUES: u16 = 2;
-    pub(crate) const FIELDS: u16 = 3;
-    pub(crate) const KEYS: u16 = 4;
-    pub(crate) const CHILDREN: u16 = 5;
-    pub(crate) const REMOVED: u16 = 6;
+    pub(crate) const STAMPS: u16 = 1;
+    /// The first of the value columns, in `Values` order.
+    pub(crate) const COLUMNS: u16 = 2;
+    pub(crate) const FIELDS: u16 = 9;
+    pub(crate) const KEYS: u16 = 10;
+    pub(crate) const CHILDREN: u16 = 11;
+    pub(crate) const REMOVED: u16 = 12;
 }
 
 impl<'a> NodeTable<'a> {
@@ -184,14 +186,17 @@ impl<'a> NodeTable<'a> {
         unsafe { field::<Offset<Longs<'a>>>(&self.0, node::DOTS) }
     }
 
-    pub(crate) fn times(&self) -> Option<Longs<'a>> {
+    pub(crate) fn stamps(&self) -> Option<Longs<'a>> {
         // SAFETY: verified below as a vector of `u64`.
-        unsafe { field::<Offset<Longs<'a>>>(&self.0, node::TIMES) }
+        unsafe { field::<Offset<Longs<'a>>>(&self.0, node::STAMPS) }
     }
 
-    pub(crate) fn values(&self) -> Option<ValuesTable<'a>> {
-        // SAFETY: verified below as values.
-        unsafe { field::<Offset<ValuesTable<'a>>>(&self.0, node::VALUES) }
+    /// The values of the node's dots or stamps.
+    pub(crate) fn values(&self) -> ColumnsTable<'a> {
+        ColumnsTable {
+            table: self.0,
+            first: node::COLUMNS,
+        }
     }
 
     pub(crate) fn fields(&self) -> Option<RecordTable<'a>> {
@@ -199,9 +204,9 @@ impl<'a> NodeTable<'a> {
         unsafe { field::<Offset<RecordTable<'a>>>(&self.0, node::FIELDS) }
     }
 
-    pub(crate) fn keys(&self) -> Option<ValuesTable<'a>> {
+    pub(crate) fn keys(&self) -> Option<ColumnsTable<'a>> {
         // SAFETY: verified below as values.
-        unsafe { field::<Offset<ValuesTable<'a>>>(&self.0, node::KEYS) }
+        unsafe { field::<Offset<ValuesTable<'a>>>(&self.0, node::KEYS) }.map(ValuesTable::columns)
     }
 
     pub(crate) fn children(&self) -> Option<Vector<'a, Offset<NodeTable<'a>>>> {
@@ -209,18 +214,20 @@ impl<'a> NodeTable<'a> {
         unsafe { field::<Offset<Vector<'a, Offset<NodeTable<'a>>>>>(&self.0, node::CHILDREN) }
     }
 
-    pub(crate) fn removed(&self) -> Option<ValuesTable<'a>> {
+    pub(crate) fn removed(&self) -> Option<ColumnsTable<'a>> {
         // SAFETY: verified below as values.
         unsafe { field::<Offset<ValuesTable<'a>>>(&self.0, node::REMOVED) }
+            .map(ValuesTable::columns)
     }
 }
 
 impl Verifiable for NodeTable<'_> {
     fn run_verifier(v: &mut Verifier<'_, '_>, pos: usize) -> Result<(), InvalidFlatbuffer> {
-        v.visit_table(pos)?
+        let table = v
+            .visit_table(pos)?
             .visit_field::<Offset<Longs<'_>>>("dots", slot(node::DOTS), false)?
-            .visit_field::<Offset<Longs<'_>>>("times", slot(node::TIMES), false)?
-            .visit_field::<Offset<ValuesTable<'_>>>("values", slot(node::VALUES), false)?
+            .visit_field::<Offset<Longs<'_>>>("stamps", slot(node::STAMPS), false)?;
+        visit_columns(table, node::COLUMNS)?
             .visit_field::<Offset<RecordTable<'_>>>("fields", slot(node::FIELDS), false)?
             .visit_field::<Offset<ValuesTable<'_>>>("keys", slot(node::KEYS), false)?
             .visit_field::<Offset<Vector<'_, Offset<NodeTable<'_>>>>>(
@@ -235,14 +242,31 @@ impl Verifiable for NodeTable<'_> {
 }
 
 table!(
-    /// A list of values, one column per kind: `table Values { texts: [string];
-    /// ints: [long]; uints: [ulong]; bools: [bool]; floats: [double]; counts: [ulong];
-    /// kinds: [ubyte]; }`. With one column, it is the list; with several, `kinds` gives
-    /// the column of each value in turn.
+    /// A list of values in columns: `table Values { texts: [string]; ints: [long];
+    /// uints: [ulong]; bools: [bool]; floats: [double]; counts: [ulong]; kinds: [ubyte]; }`.
+    /// With one column, it is the list; with several, or with nulls, `kinds` gives the
+    /// column of each value in turn.
     ValuesTable
 );
 
-pub(crate) mod values {
+impl<'a> ValuesTable<'a> {
+    fn columns(self) -> ColumnsTable<'a> {
+        ColumnsTable {
+            table: self.0,
+            first: 0,
+        }
+    }
+}
+
+impl Verifiable for ValuesTable<'_> {
+    fn run_verifier(v: &mut Verifier<'_, '_>, pos: usize) -> Result<(), InvalidFlatbuffer> {
+        visit_columns(v.visit_table(pos)?, 0)?.finish();
+        Ok(())
+    }
+}
+
+/// The slots of the value columns, after the first: each kind's, then `kinds`.
+pub(crate) mod columns {
     pub(crate) const TEXTS: u16 = 0;
     pub(crate) const INTS: u16 = 1;
     pub(crate) const UINTS: u16 = 2;
@@ -252,55 +276,67 @@ pub(crate) mod values {
     pub(crate) const KINDS: u16 = 6;
 }
 
-impl<'a> ValuesTable<'a> {
+fn visit_columns<'v, 'o, 'b>(
+    table: flatbuffers::TableVerifier<'v, 'o, 'b>,
+    first: u16,
+) -> Result<flatbuffers::TableVerifier<'v, 'o, 'b>, InvalidFlatbuffer> {
+    table
+        .visit_field::<Offset<Vector<'_, Offset<&str>>>>(
+            "texts",
+            slot(first + columns::TEXTS),
+            false,
+        )?
+        .visit_field::<Offset<Vector<'_, i64>>>("ints", slot(first + columns::INTS), false)?
+        .visit_field::<Offset<Longs<'_>>>("uints", slot(first + columns::UINTS), false)?
+        .visit_field::<Offset<Vector<'_, bool>>>("bools", slot(first + columns::BOOLS), false)?
+        .visit_field::<Offset<Vector<'_, f64>>>("floats", slot(first + columns::FLOATS), false)?
+        .visit_field::<Offset<Longs<'_>>>("counts", slot(first + columns::COUNTS), false)?
+        .visit_field::<Offset<Vector<'_, u8>>>("kinds", slot(first + columns::KINDS), false)
+}
+
+/// The value columns of a node or of a `Values` table, from slot `first` on.
+#[derive(Clone, Copy)]
+pub(crate) struct ColumnsTable<'a> {
+    table: Table<'a>,
+    first: u16,
+}
+
+impl<'a> ColumnsTable<'a> {
     pub(crate) fn texts(&self) -> Option<Vector<'a, Offset<&'a str>>> {
-        // SAFETY: verified below as a vector of strings.
-        unsafe { field::<Offset<Vector<'a, Offset<&'a str>>>>(&self.0, values::TEXTS) }
+        // SAFETY: both tables with columns verify them with `visit_columns`.
+        unsafe {
+            field::<Offset<Vector<'a, Offset<&'a str>>>>(&self.table, self.first + columns::TEXTS)
+        }
     }
 
     pub(crate) fn ints(&self) -> Option<Vector<'a, i64>> {
-        // SAFETY: verified below as a vector of `i64`.
-        unsafe { field::<Offset<Vector<'a, i64>>>(&self.0, values::INTS) }
+        // SAFETY: as above.
+        unsafe { field::<Offset<Vector<'a, i64>>>(&self.table, self.first + columns::INTS) }
     }
 
     pub(crate) fn uints(&self) -> Option<Longs<'a>> {
-        // SAFETY: verified below as a vector of `u64`.
-        unsafe { field::<Offset<Longs<'a>>>(&self.0, values::UINTS) }
+        // SAFETY: as above.
+        unsafe { field::<Offset<Longs<'a>>>(&self.table, self.first + columns::UINTS) }
     }
 
     pub(crate) fn bools(&self) -> Option<Vector<'a, bool>> {
-        // SAFETY: verified below as a vector of `bool`.
-        unsafe { field::<Offset<Vector<'a, bool>>>(&self.0, values::BOOLS) }
+        // SAFETY: as above.
+        unsafe { field::<Offset<Vector<'a, bool>>>(&self.table, self.first + columns::BOOLS) }
     }
 
     pub(crate) fn floats(&self) -> Option<Vector<'a, f64>> {
-        // SAFETY: verified below as a vector of `f64`.
-        unsafe { field::<Offset<Vector<'a, f64>>>(&self.0, values::FLOATS) }
+        // SAFETY: as above.
+        unsafe { field::<Offset<Vector<'a, f64>>>(&self.table, self.first + columns::FLOATS) }
     }
 
     pub(crate) fn counts(&self) -> Option<Longs<'a>> {
-        // SAFETY: verified below as a vector of `u64`.
-        unsafe { field::<Offset<Longs<'a>>>(&self.0, values::COUNTS) }
+        // SAFETY: as above.
+        unsafe { field::<Offset<Longs<'a>>>(&self.table, self.first + columns::COUNTS) }
     }
 
     pub(crate) fn kinds(&self) -> Option<Vector<'a, u8>> {
-        // SAFETY: verified below as a vector of `u8`.
-        unsafe { field::<Offset<Vector<'a, u8>>>(&self.0, values::KINDS) }
-    }
-}
-
-impl Verifiable for ValuesTable<'_> {
-    fn run_verifier(v: &mut Verifier<'_, '_>, pos: usize) -> Result<(), InvalidFlatbuffer> {
-        v.visit_table(pos)?
-            .visit_field::<Offset<Vector<'_, Offset<&str>>>>("texts", slot(values::TEXTS), false)?
-            .visit_field::<Offset<Vector<'_, i64>>>("ints", slot(values::INTS), false)?
-            .visit_field::<Offset<Longs<'_>>>("uints", slot(values::UINTS), false)?
-            .visit_field::<Offset<Vector<'_, bool>>>("bools", slot(values::BOOLS), false)?
-            .visit_field::<Offset<Vector<'_, f64>>>("floats", slot(values::FLOATS), false)?
-            .visit_field::<Offset<Longs<'_>>>("counts", slot(values::COUNTS), false)?
-            .visit_field::<Offset<Vector<'_, u8>>>("kinds", slot(values::KINDS), false)?
-            .finish();
-        Ok(())
+        // SAFETY: as above.
+        unsafe { field::<Offset<Vector<'a, u8>>>(&self.table, self.first + columns::KINDS) }
     }
 }
 

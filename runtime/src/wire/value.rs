@@ -1,9 +1,10 @@
 //! Values on the wire: the kinds a register, set element or map key is written as.
 
-use flatbuffers::{FlatBufferBuilder, WIPOffset};
+use flatbuffers::{FlatBufferBuilder, Push, UnionWIPOffset, Vector, WIPOffset};
+use smallvec::SmallVec;
 
 use super::DecodeError;
-use super::tables::{ValuesTable, values};
+use super::tables::{ColumnsTable, columns, slot};
 
 /// The code of a null in `kinds`: past every column's.
 const NULL_CODE: u16 = 7;
@@ -28,17 +29,23 @@ pub enum ValueKind {
 }
 
 impl ValueKind {
-    /// The column's slot in the `Values` table, also its code in `kinds`.
+    /// The kind's column among the value columns, also its code in `kinds`.
     const fn column(self) -> u16 {
         match self {
-            Self::Text => values::TEXTS,
-            Self::Int => values::INTS,
-            Self::UInt => values::UINTS,
-            Self::Bool => values::BOOLS,
-            Self::Float => values::FLOATS,
-            Self::Counts => values::COUNTS,
+            Self::Text => columns::TEXTS,
+            Self::Int => columns::INTS,
+            Self::UInt => columns::UINTS,
+            Self::Bool => columns::BOOLS,
+            Self::Float => columns::FLOATS,
+            Self::Counts => columns::COUNTS,
             Self::Null => NULL_CODE,
         }
+    }
+
+    /// The code of the kind in `kinds`.
+    #[allow(clippy::cast_possible_truncation)] // Every code is below 8.
+    const fn code(self) -> u8 {
+        self.column() as u8
     }
 
     const ALL: [Self; 6] = [
@@ -265,165 +272,211 @@ impl<T: WireValue> WireValue for Option<T> {
     }
 }
 
-/// Writes `list` as a `Values` table; `None` when it is empty.
-pub(crate) fn write_values(
+/// Value columns written into the builder, to be put in the slots of the table that has
+/// them (a node, or a `Values` table).
+#[derive(Default)]
+pub(crate) struct WrittenColumns(SmallVec<[(u16, WIPOffset<UnionWIPOffset>); 2]>);
+
+impl WrittenColumns {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Puts the columns in the table being built, whose columns start at slot `first`.
+    pub(crate) fn push_into(&self, fbb: &mut FlatBufferBuilder<'static>, first: u16) {
+        for &(column, offset) in &self.0 {
+            fbb.push_slot_always(slot(first + column), offset);
+        }
+    }
+}
+
+/// Writes the values `list()` gives as value columns, without copying them: one pass
+/// counts each kind, then each column is written back to front, as FlatBuffers builds.
+pub(crate) fn write_columns<'v, I>(
     fbb: &mut FlatBufferBuilder<'static>,
-    list: &[ValueRef<'_>],
-) -> Option<WIPOffset<ValuesTable<'static>>> {
-    let first = list.first()?.kind();
-    // A null takes no place in a column, so only `kinds` counts it.
-    let mixed = list
-        .iter()
-        .any(|value| value.kind() != first || value.kind() == ValueKind::Null);
-    let mut columns = Vec::with_capacity(if mixed { ValueKind::ALL.len() } else { 1 });
-    for kind in ValueKind::ALL {
-        if kind != first && !mixed {
+    list: impl Fn() -> I,
+) -> WrittenColumns
+where
+    I: DoubleEndedIterator<Item = ValueRef<'v>>,
+{
+    let mut counts = [0usize; ValueKind::ALL.len()];
+    let (mut total, mut nulls) = (0, 0);
+    for value in list() {
+        total += 1;
+        match ValueKind::ALL.iter().position(|kind| *kind == value.kind()) {
+            Some(index) => counts[index] += 1,
+            None => nulls += 1,
+        }
+    }
+    let mut written = WrittenColumns::default();
+    for (kind, count) in ValueKind::ALL.into_iter().zip(counts) {
+        if count == 0 {
             continue;
         }
-        let column = list.iter().filter(|value| value.kind() == kind);
+        let backwards = list().rev();
         let offset = match kind {
             ValueKind::Text => {
-                let texts: Vec<_> = column
+                let texts: SmallVec<[WIPOffset<&str>; 4]> = list()
                     .filter_map(|value| match value {
                         ValueRef::Text(text) => Some(fbb.create_string(text)),
                         _ => None,
                     })
                     .collect();
-                (!texts.is_empty()).then(|| fbb.create_vector(&texts).as_union_value())
+                fbb.create_vector(&texts).as_union_value()
             }
-            ValueKind::Int => scalars(fbb, column, |value| match value {
-                ValueRef::Int(int) => Some(*int),
-                _ => None,
-            }),
-            ValueKind::UInt => scalars(fbb, column, |value| match value {
-                ValueRef::UInt(uint) => Some(*uint),
-                _ => None,
-            }),
-            ValueKind::Bool => scalars(fbb, column, |value| match value {
-                ValueRef::Bool(flag) => Some(*flag),
-                _ => None,
-            }),
-            ValueKind::Float => scalars(fbb, column, |value| match value {
-                ValueRef::Float(float) => Some(*float),
-                _ => None,
-            }),
-            ValueKind::Counts => {
-                let counts: Vec<u64> = column
+            ValueKind::Int => backwards_vector(
+                fbb,
+                count,
+                backwards.filter_map(|value| match value {
+                    ValueRef::Int(int) => Some(int),
+                    _ => None,
+                }),
+            ),
+            ValueKind::UInt => backwards_vector(
+                fbb,
+                count,
+                backwards.filter_map(|value| match value {
+                    ValueRef::UInt(uint) => Some(uint),
+                    _ => None,
+                }),
+            ),
+            ValueKind::Bool => backwards_vector(
+                fbb,
+                count,
+                backwards.filter_map(|value| match value {
+                    ValueRef::Bool(flag) => Some(flag),
+                    _ => None,
+                }),
+            ),
+            ValueKind::Float => backwards_vector(
+                fbb,
+                count,
+                backwards.filter_map(|value| match value {
+                    ValueRef::Float(float) => Some(float),
+                    _ => None,
+                }),
+            ),
+            ValueKind::Counts => backwards_vector(
+                fbb,
+                2 * count,
+                backwards
                     .flat_map(|value| match value {
-                        ValueRef::Counts(up, down) => [*up, *down].to_vec(),
-                        _ => Vec::new(),
+                        ValueRef::Counts(up, down) => [Some(down), Some(up)],
+                        _ => [None, None],
                     })
-                    .collect();
-                (!counts.is_empty()).then(|| fbb.create_vector(&counts).as_union_value())
-            }
-            ValueKind::Null => None,
+                    .flatten(),
+            ),
+            ValueKind::Null => continue,
         };
-        if let Some(offset) = offset {
-            columns.push((kind.column(), offset));
-        }
+        written.0.push((kind.column(), offset));
     }
-    let kinds = mixed.then(|| {
-        let codes: Vec<u8> = list
-            .iter()
-            .map(|value| u8::try_from(value.kind().column()).unwrap_or(u8::MAX))
-            .collect();
-        fbb.create_vector(&codes).as_union_value()
-    });
-    let start = fbb.start_table();
-    for (column, offset) in columns {
-        fbb.push_slot_always(super::tables::slot(column), offset);
+    if nulls > 0 || written.0.len() > 1 {
+        let kinds = backwards_vector(fbb, total, list().rev().map(|value| value.kind().code()));
+        written.0.push((columns::KINDS, kinds));
     }
-    if let Some(kinds) = kinds {
-        fbb.push_slot_always(super::tables::slot(values::KINDS), kinds);
-    }
-    Some(WIPOffset::new(fbb.end_table(start).value()))
+    written
 }
 
-fn scalars<'v, T: flatbuffers::Push<Output = T> + Copy + 'static>(
+/// A vector of `len` items, given last first.
+fn backwards_vector<T: Push + Copy + 'static>(
     fbb: &mut FlatBufferBuilder<'static>,
-    column: impl Iterator<Item = &'v ValueRef<'v>>,
-    pick: impl Fn(&ValueRef<'_>) -> Option<T>,
-) -> Option<WIPOffset<flatbuffers::UnionWIPOffset>> {
-    let items: Vec<T> = column.filter_map(pick).collect();
-    (!items.is_empty()).then(|| fbb.create_vector(&items).as_union_value())
-}
-
-/// The values of a `Values` table in order; an absent table is the empty list.
-pub(crate) fn read_values<'a>(
-    table: Option<ValuesTable<'a>>,
-) -> Result<Vec<ValueRef<'a>>, DecodeError> {
-    let Some(table) = table else {
-        return Ok(Vec::new());
-    };
-    let mut columns = Columns::new(&table)?;
-    match table.kinds() {
-        Some(kinds) => {
-            let mut list = Vec::with_capacity(kinds.len());
-            for code in kinds.iter() {
-                let kind = ValueKind::from_code(code)
-                    .ok_or(DecodeError::Invalid("a value has an unknown kind"))?;
-                let value = if kind == ValueKind::Null {
-                    ValueRef::Null
-                } else {
-                    columns.next(kind).ok_or(DecodeError::Invalid(
-                        "a values column is shorter than its kinds",
-                    ))?
-                };
-                list.push(value);
-            }
-            if columns.remaining() > 0 {
-                return Err(DecodeError::Invalid(
-                    "a values column is longer than its kinds",
-                ));
-            }
-            Ok(list)
-        }
-        None => {
-            let present: Vec<ValueKind> = ValueKind::ALL
-                .into_iter()
-                .filter(|kind| columns.has(*kind))
-                .collect();
-            match present.as_slice() {
-                [] => Ok(Vec::new()),
-                [kind] => Ok(std::iter::from_fn(|| columns.next(*kind)).collect()),
-                _ => Err(DecodeError::Invalid(
-                    "values of several kinds without their `kinds`",
-                )),
-            }
-        }
+    len: usize,
+    backwards: impl Iterator<Item = T>,
+) -> WIPOffset<UnionWIPOffset> {
+    fbb.start_vector::<T>(len);
+    for item in backwards {
+        fbb.push(item);
     }
+    fbb.end_vector::<T>(len).as_union_value()
 }
 
-/// Cursors over the columns of one `Values` table.
-struct Columns<'a> {
-    texts: Option<flatbuffers::Vector<'a, flatbuffers::ForwardsUOffset<&'a str>>>,
-    ints: Option<flatbuffers::Vector<'a, i64>>,
-    uints: Option<flatbuffers::Vector<'a, u64>>,
-    bools: Option<flatbuffers::Vector<'a, bool>>,
-    floats: Option<flatbuffers::Vector<'a, f64>>,
-    counts: Option<flatbuffers::Vector<'a, u64>>,
+/// The values of a table's columns, validated, read in order without copying.
+#[derive(Clone)]
+pub(crate) struct Values<'a> {
+    texts: Option<Vector<'a, flatbuffers::ForwardsUOffset<&'a str>>>,
+    ints: Option<Vector<'a, i64>>,
+    uints: Option<Vector<'a, u64>>,
+    bools: Option<Vector<'a, bool>>,
+    floats: Option<Vector<'a, f64>>,
+    counts: Option<Vector<'a, u64>>,
+    /// The kind of each value in turn, when the values are of several kinds or nulls.
+    kinds: Option<Vector<'a, u8>>,
+    /// The one kind, when there is no `kinds`.
+    single: Option<ValueKind>,
+    len: usize,
+    /// How many values were read.
+    read: usize,
     /// The next index in each column, by `ValueKind::ALL` order.
-    next: [usize; 6],
+    next: [usize; ValueKind::ALL.len()],
 }
 
-impl<'a> Columns<'a> {
-    fn new(table: &ValuesTable<'a>) -> Result<Self, DecodeError> {
-        let counts = table.counts();
-        if counts.is_some_and(|counts| counts.len() % 2 != 0) {
+impl<'a> Values<'a> {
+    /// The values of `table`'s columns (none when absent), after checking that they are
+    /// consistent: one column, or columns that `kinds` accounts for exactly.
+    pub(crate) fn read(table: Option<ColumnsTable<'a>>) -> Result<Self, DecodeError> {
+        let mut values = Self {
+            texts: table.and_then(|table| table.texts()),
+            ints: table.and_then(|table| table.ints()),
+            uints: table.and_then(|table| table.uints()),
+            bools: table.and_then(|table| table.bools()),
+            floats: table.and_then(|table| table.floats()),
+            counts: table.and_then(|table| table.counts()),
+            kinds: table.and_then(|table| table.kinds()),
+            single: None,
+            len: 0,
+            read: 0,
+            next: [0; ValueKind::ALL.len()],
+        };
+        if values.counts.is_some_and(|counts| counts.len() % 2 != 0) {
             return Err(DecodeError::Invalid("a counts column has an odd length"));
         }
-        Ok(Self {
-            texts: table.texts(),
-            ints: table.ints(),
-            uints: table.uints(),
-            bools: table.bools(),
-            floats: table.floats(),
-            counts,
-            next: [0; 6],
-        })
+        let lengths = ValueKind::ALL.map(|kind| values.column_len(kind));
+        match values.kinds {
+            Some(kinds) => {
+                let mut listed = [0usize; ValueKind::ALL.len()];
+                for code in kinds.iter() {
+                    match ValueKind::from_code(code) {
+                        Some(ValueKind::Null) => {}
+                        Some(kind) => {
+                            if let Some(index) = ValueKind::ALL.iter().position(|k| *k == kind) {
+                                listed[index] += 1;
+                            }
+                        }
+                        None => return Err(DecodeError::Invalid("a value has an unknown kind")),
+                    }
+                }
+                if listed != lengths {
+                    return Err(DecodeError::Invalid(
+                        "the values columns do not match their kinds",
+                    ));
+                }
+                values.len = kinds.len();
+            }
+            None => {
+                let mut present = ValueKind::ALL
+                    .into_iter()
+                    .zip(lengths)
+                    .filter(|&(_, length)| length > 0);
+                if let Some((kind, length)) = present.next() {
+                    if present.next().is_some() {
+                        return Err(DecodeError::Invalid(
+                            "values of several kinds without their `kinds`",
+                        ));
+                    }
+                    values.single = Some(kind);
+                    values.len = length;
+                }
+            }
+        }
+        Ok(values)
     }
 
-    fn len(&self, kind: ValueKind) -> usize {
+    /// How many values there are.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    fn column_len(&self, kind: ValueKind) -> usize {
         match kind {
             ValueKind::Text => self.texts.map_or(0, |column| column.len()),
             ValueKind::Int => self.ints.map_or(0, |column| column.len()),
@@ -435,25 +488,11 @@ impl<'a> Columns<'a> {
         }
     }
 
-    fn has(&self, kind: ValueKind) -> bool {
-        self.len(kind) > 0
-    }
-
-    fn remaining(&self) -> usize {
-        ValueKind::ALL
-            .into_iter()
-            .zip(self.next)
-            .map(|(kind, next)| self.len(kind) - next)
-            .sum()
-    }
-
-    fn next(&mut self, kind: ValueKind) -> Option<ValueRef<'a>> {
-        let slot = ValueKind::ALL.iter().position(|k| *k == kind)?;
-        let index = self.next[slot];
-        if index >= self.len(kind) {
+    /// Value `index` of `kind`'s column; `read` checked that it is there.
+    fn get(&self, kind: ValueKind, index: usize) -> Option<ValueRef<'a>> {
+        if index >= self.column_len(kind) {
             return None;
         }
-        self.next[slot] += 1;
         Some(match kind {
             ValueKind::Text => ValueRef::Text(self.texts?.get(index)),
             ValueKind::Int => ValueRef::Int(self.ints?.get(index)),
@@ -466,5 +505,35 @@ impl<'a> Columns<'a> {
             }
             ValueKind::Null => ValueRef::Null,
         })
+    }
+}
+
+impl<'a> Iterator for Values<'a> {
+    type Item = ValueRef<'a>;
+
+    fn next(&mut self) -> Option<ValueRef<'a>> {
+        if self.read >= self.len {
+            return None;
+        }
+        let position = self.read;
+        self.read += 1;
+        match (self.single, self.kinds) {
+            (Some(kind), _) => self.get(kind, position),
+            (None, Some(kinds)) => match ValueKind::from_code(kinds.get(position))? {
+                ValueKind::Null => Some(ValueRef::Null),
+                kind => {
+                    let column = ValueKind::ALL.iter().position(|k| *k == kind)?;
+                    let index = self.next[column];
+                    self.next[column] += 1;
+                    self.get(kind, index)
+                }
+            },
+            (None, None) => None,
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.len - self.read;
+        (left, Some(left))
     }
 }
