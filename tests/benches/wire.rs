@@ -4,6 +4,7 @@
 
 #![allow(unsafe_code)] // The hand-written FlatBuffers reader of the reference table.
 
+use crdtype::wire::Encoder;
 use crdtype::{CausalDotStore, HybridClock, ManualClock, ReplicaId, Timestamp};
 use crdtype_tests::{CalendarEvent, CalendarEventCrdt};
 use divan::{Bencher, black_box};
@@ -61,6 +62,14 @@ fn three_field_state() -> CausalDotStore<CalendarEventCrdt> {
 fn delta_encode(bencher: Bencher<'_, '_>) {
     let delta = one_field_delta();
     bencher.bench_local(|| black_box(&delta).encode());
+}
+
+/// The same into a reused encoder: no allocation.
+#[divan::bench]
+fn delta_encode_reusing_the_buffer(bencher: Bencher<'_, '_>) {
+    let delta = one_field_delta();
+    let mut encoder = Encoder::new();
+    bencher.bench_local(|| black_box(black_box(&delta).encode_with(&mut encoder).len()));
 }
 
 #[divan::bench]

@@ -54,7 +54,9 @@ impl std::fmt::Debug for RecordOffset {
     }
 }
 
-/// Builds one encoding, children before parents (FlatBuffers writes back to front).
+/// Builds encodings, children before parents (FlatBuffers writes back to front), in a
+/// buffer kept from one encoding to the next: see
+/// [`CausalDotStore::encode_with`](crate::CausalDotStore::encode_with).
 pub struct Encoder {
     pub(crate) fbb: FlatBufferBuilder<'static>,
     /// A record's fields, gathered before its table starts.
@@ -81,8 +83,15 @@ pub(crate) struct NodeParts {
     pub(crate) removed: Option<WIPOffset<ValuesTable<'static>>>,
 }
 
+impl Default for Encoder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Encoder {
-    pub(crate) fn new() -> Self {
+    /// An encoder with an empty buffer, which grows to the largest encoding made with it.
+    pub fn new() -> Self {
         Self {
             fbb: FlatBufferBuilder::with_capacity(256),
             fields: Vec::new(),

@@ -164,13 +164,34 @@ impl<S: TypedStore> CausalDotStore<S> {
     /// The encoding of this state or delta, with the schema name and version of this
     /// replica: the bytes to send to another replica or to store.
     pub fn encode(&self) -> Vec<u8> {
-        let mut encoder = Encoder::new();
-        let state = (!self.store.is_bottom()).then(|| self.store.encode_record(&mut encoder));
-        let runs = self.context.runs();
+        self.encode_with(&mut Encoder::new()).to_vec()
+    }
+
+    /// [`encode`](Self::encode) into `encoder`'s buffer, which is kept for the next
+    /// encoding: what a replica that sends many deltas uses, without allocating each time.
+    ///
+    /// ```
+    /// # use crdtype::{CausalDotStore, Crdt, HybridClock, ReplicaId};
+    /// # #[derive(Crdt, Clone, Debug, Default, PartialEq)]
+    /// # struct Note { text: String }
+    /// use crdtype::wire::Encoder;
+    ///
+    /// let mut clock = HybridClock::new(ReplicaId::new(1));
+    /// let mut note = CausalDotStore::<NoteCrdt>::new();
+    /// let mut encoder = Encoder::new();
+    /// for text in ["a", "b"] {
+    ///     let delta = note.store.set_text(&mut note.context, clock.now(), text.to_owned());
+    ///     let bytes: &[u8] = delta.encode_with(&mut encoder);
+    ///     assert_eq!(CausalDotStore::<NoteCrdt>::decode(bytes).unwrap(), delta);
+    /// }
+    /// ```
+    pub fn encode_with<'e>(&self, encoder: &'e mut Encoder) -> &'e [u8] {
+        encoder.fbb.reset();
+        let state = (!self.store.is_bottom()).then(|| self.store.encode_record(encoder));
+        let runs: smallvec::SmallVec<[_; 4]> = self.context.runs().collect();
         let context = encoder.longs_backwards(
-            3 * self.context.runs().count(),
-            runs.collect::<smallvec::SmallVec<[_; 4]>>()
-                .into_iter()
+            3 * runs.len(),
+            runs.into_iter()
                 .rev()
                 .flat_map(|(replica, seqs)| [*seqs.end(), *seqs.start(), replica.get()]),
         );
@@ -187,7 +208,7 @@ impl<S: TypedStore> CausalDotStore<S> {
         }
         let root = fbb.end_table(start);
         fbb.finish_minimal(root);
-        fbb.finished_data().to_vec()
+        fbb.finished_data()
     }
 
     /// Reads a state or delta from received bytes, within the default [`Limits`]: see
