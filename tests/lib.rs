@@ -43,15 +43,16 @@ pub struct Place {
 
 /// A struct using every field kind.
 #[derive(Crdt, Debug, Clone, PartialEq, Default)]
-#[crdt(version = 3, reserved(11))]
+#[crdt(version = 3, reserved(11), views(summary))]
 pub struct Meeting {
     /// A last-writer-wins register.
+    #[crdt(view(summary))]
     pub title: String,
     /// A multi-value register.
     #[crdt(mv)]
     pub room: String,
-    /// A counter.
-    #[crdt(counter)]
+    /// A counter, which only the server counts: input may not write it.
+    #[crdt(counter, read_only)]
     pub views: i64,
     /// An add-wins set.
     #[crdt(set)]
@@ -60,7 +61,7 @@ pub struct Meeting {
     #[crdt(two_phase_set)]
     pub cancelled_dates: BTreeSet<u32>,
     /// An enable-wins flag.
-    #[crdt(flag)]
+    #[crdt(flag, view(summary))]
     pub pinned: bool,
     /// A nested struct.
     #[crdt(nested)]

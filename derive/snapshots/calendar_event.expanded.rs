@@ -94,6 +94,132 @@ impl ::crdtype::wire::WireRecord for CalendarEventCrdt {
     }
 }
 #[automatically_derived]
+impl ::crdtype::json::JsonDocument for CalendarEventCrdt {
+    const JSON_FIELDS: &'static [::crdtype::json::JsonFieldInfo] = &[
+        ::crdtype::json::JsonFieldInfo {
+            name: "title",
+            writable: true,
+            views: &[],
+        },
+        ::crdtype::json::JsonFieldInfo {
+            name: "utc_time",
+            writable: true,
+            views: &[],
+        },
+        ::crdtype::json::JsonFieldInfo {
+            name: "tz_offset",
+            writable: true,
+            views: &[],
+        },
+        ::crdtype::json::JsonFieldInfo {
+            name: "location",
+            writable: true,
+            views: &[],
+        },
+    ];
+    const VIEWS: &'static [&'static str] = &[];
+    fn json_write(
+        &mut self,
+        cx: &mut ::crdtype::json::WriteCx<'_>,
+        path: &[::std::string::String],
+        depth: usize,
+        action: &::crdtype::json::Action,
+    ) -> ::core::result::Result<
+        ::crdtype::CausalDotStore<Self>,
+        ::crdtype::json::InputError,
+    > {
+        let mut delta = ::crdtype::CausalDotStore::<Self>::new();
+        match path.get(depth).map(::std::string::String::as_str) {
+            ::core::option::Option::Some("title") => {
+                let part = ::crdtype::__private::JsonField::<
+                    String,
+                >::json_write(&mut self.title, cx, path, depth + 1, action)?;
+                ::crdtype::__private::absorb(
+                    &mut delta.store.title,
+                    &mut delta.context,
+                    part,
+                );
+            }
+            ::core::option::Option::Some("utc_time") => {
+                let part = ::crdtype::__private::JsonField::<
+                    i64,
+                >::json_write(&mut self.utc_time, cx, path, depth + 1, action)?;
+                ::crdtype::__private::absorb(
+                    &mut delta.store.utc_time,
+                    &mut delta.context,
+                    part,
+                );
+            }
+            ::core::option::Option::Some("tz_offset") => {
+                let part = ::crdtype::__private::JsonField::<
+                    i32,
+                >::json_write(&mut self.tz_offset, cx, path, depth + 1, action)?;
+                ::crdtype::__private::absorb(
+                    &mut delta.store.tz_offset,
+                    &mut delta.context,
+                    part,
+                );
+            }
+            ::core::option::Option::Some("location") => {
+                let part = ::crdtype::__private::JsonField::<
+                    String,
+                >::json_write(&mut self.location, cx, path, depth + 1, action)?;
+                ::crdtype::__private::absorb(
+                    &mut delta.store.location,
+                    &mut delta.context,
+                    part,
+                );
+            }
+            ::core::option::Option::Some(_) => cx.forbid(path),
+            ::core::option::Option::None => {
+                return ::crdtype::__private::nested_write(self, cx, path, depth, action);
+            }
+        }
+        ::core::result::Result::Ok(delta)
+    }
+    fn json_read(
+        &self,
+        cx: &mut ::crdtype::json::ReadCx,
+        view: ::core::option::Option<&str>,
+    ) -> ::crdtype::__private::serde_json::Value {
+        cx.omit_unknown(self.unknown_fields.len());
+        let mut object = ::crdtype::__private::serde_json::Map::new();
+        if view.is_none_or(|view| <[&str]>::contains(&[], &view)) {
+            object
+                .insert(
+                    ::std::string::String::from("title"),
+                    ::crdtype::__private::JsonField::<String>::json_read(&self.title, cx),
+                );
+        }
+        if view.is_none_or(|view| <[&str]>::contains(&[], &view)) {
+            object
+                .insert(
+                    ::std::string::String::from("utc_time"),
+                    ::crdtype::__private::JsonField::<i64>::json_read(&self.utc_time, cx),
+                );
+        }
+        if view.is_none_or(|view| <[&str]>::contains(&[], &view)) {
+            object
+                .insert(
+                    ::std::string::String::from("tz_offset"),
+                    ::crdtype::__private::JsonField::<
+                        i32,
+                    >::json_read(&self.tz_offset, cx),
+                );
+        }
+        if view.is_none_or(|view| <[&str]>::contains(&[], &view)) {
+            object
+                .insert(
+                    ::std::string::String::from("location"),
+                    ::crdtype::__private::JsonField::<
+                        String,
+                    >::json_read(&self.location, cx),
+                );
+        }
+        ::crdtype::__private::serde_json::Value::Object(object)
+    }
+}
+#[automatically_derived]
 impl ::crdtype::wire::WireStore for CalendarEventCrdt {
     fn encode_node(
         &self,
@@ -387,25 +513,30 @@ impl ::crdtype::Crdt for CalendarEvent {
                 ::std::string::String::from("String"), kind :
                 ::crdtype::schema::Kind::Lww, since : 1u32, default :
                 ::crdtype::schema::FieldDefault::Unspecified, renamed_from :
-                ::core::option::Option::None, was : ::core::option::Option::None, },
+                ::core::option::Option::None, was : ::core::option::Option::None,
+                read_only : false, views : ::std::vec![], },
                 ::crdtype::schema::FieldSchema { name :
                 ::std::string::String::from("utc_time"), id : 1u32, rust_type :
                 ::std::string::String::from("i64"), kind : ::crdtype::schema::Kind::Lww,
                 since : 1u32, default : ::crdtype::schema::FieldDefault::Unspecified,
                 renamed_from : ::core::option::Option::None, was :
-                ::core::option::Option::None, }, ::crdtype::schema::FieldSchema { name :
+                ::core::option::Option::None, read_only : false, views : ::std::vec![],
+                }, ::crdtype::schema::FieldSchema { name :
                 ::std::string::String::from("tz_offset"), id : 2u32, rust_type :
                 ::std::string::String::from("i32"), kind : ::crdtype::schema::Kind::Lww,
                 since : 1u32, default : ::crdtype::schema::FieldDefault::Unspecified,
                 renamed_from : ::core::option::Option::None, was :
-                ::core::option::Option::None, }, ::crdtype::schema::FieldSchema { name :
+                ::core::option::Option::None, read_only : false, views : ::std::vec![],
+                }, ::crdtype::schema::FieldSchema { name :
                 ::std::string::String::from("location"), id : 3u32, rust_type :
                 ::std::string::String::from("String"), kind :
                 ::crdtype::schema::Kind::Lww, since : 2u32, default :
                 ::crdtype::schema::FieldDefault::DefaultTrait, renamed_from :
-                ::core::option::Option::None, was : ::core::option::Option::None, }
+                ::core::option::Option::None, was : ::core::option::Option::None,
+                read_only : false, views : ::std::vec![], }
             ],
             reserved: ::std::vec![],
+            views: ::std::vec![],
         }
     }
     fn read(store: &CalendarEventCrdt) -> Self {

@@ -128,6 +128,232 @@ impl ::crdtype::wire::WireRecord for MeetingCrdt {
     }
 }
 #[automatically_derived]
+impl ::crdtype::json::JsonDocument for MeetingCrdt {
+    const JSON_FIELDS: &'static [::crdtype::json::JsonFieldInfo] = &[
+        ::crdtype::json::JsonFieldInfo {
+            name: "room",
+            writable: true,
+            views: &[],
+        },
+        ::crdtype::json::JsonFieldInfo {
+            name: "views",
+            writable: true,
+            views: &[],
+        },
+        ::crdtype::json::JsonFieldInfo {
+            name: "tags",
+            writable: true,
+            views: &[],
+        },
+        ::crdtype::json::JsonFieldInfo {
+            name: "cancelled_dates",
+            writable: true,
+            views: &[],
+        },
+        ::crdtype::json::JsonFieldInfo {
+            name: "pinned",
+            writable: true,
+            views: &[],
+        },
+        ::crdtype::json::JsonFieldInfo {
+            name: "place",
+            writable: true,
+            views: &[],
+        },
+        ::crdtype::json::JsonFieldInfo {
+            name: "attendees",
+            writable: true,
+            views: &[],
+        },
+        ::crdtype::json::JsonFieldInfo {
+            name: "priority",
+            writable: true,
+            views: &[],
+        },
+    ];
+    const VIEWS: &'static [&'static str] = &[];
+    fn json_write(
+        &mut self,
+        cx: &mut ::crdtype::json::WriteCx<'_>,
+        path: &[::std::string::String],
+        depth: usize,
+        action: &::crdtype::json::Action,
+    ) -> ::core::result::Result<
+        ::crdtype::CausalDotStore<Self>,
+        ::crdtype::json::InputError,
+    > {
+        let mut delta = ::crdtype::CausalDotStore::<Self>::new();
+        match path.get(depth).map(::std::string::String::as_str) {
+            ::core::option::Option::Some("room") => {
+                let part = ::crdtype::__private::JsonField::<
+                    String,
+                >::json_write(&mut self.room, cx, path, depth + 1, action)?;
+                ::crdtype::__private::absorb(
+                    &mut delta.store.room,
+                    &mut delta.context,
+                    part,
+                );
+            }
+            ::core::option::Option::Some("views") => {
+                let part = ::crdtype::__private::JsonField::<
+                    i64,
+                >::json_write(&mut self.views, cx, path, depth + 1, action)?;
+                ::crdtype::__private::absorb(
+                    &mut delta.store.views,
+                    &mut delta.context,
+                    part,
+                );
+            }
+            ::core::option::Option::Some("tags") => {
+                let part = ::crdtype::__private::JsonField::<
+                    BTreeSet<String>,
+                >::json_write(&mut self.tags, cx, path, depth + 1, action)?;
+                ::crdtype::__private::absorb(
+                    &mut delta.store.tags,
+                    &mut delta.context,
+                    part,
+                );
+            }
+            ::core::option::Option::Some("cancelled_dates") => {
+                let part = ::crdtype::__private::JsonField::<
+                    BTreeSet<u32>,
+                >::json_write(&mut self.cancelled_dates, cx, path, depth + 1, action)?;
+                ::crdtype::__private::absorb(
+                    &mut delta.store.cancelled_dates,
+                    &mut delta.context,
+                    part,
+                );
+            }
+            ::core::option::Option::Some("pinned") => {
+                let part = ::crdtype::__private::JsonField::<
+                    bool,
+                >::json_write(&mut self.pinned, cx, path, depth + 1, action)?;
+                ::crdtype::__private::absorb(
+                    &mut delta.store.pinned,
+                    &mut delta.context,
+                    part,
+                );
+            }
+            ::core::option::Option::Some("place") => {
+                let part = ::crdtype::__private::nested_write(
+                    &mut self.place,
+                    cx,
+                    path,
+                    depth + 1,
+                    action,
+                )?;
+                ::crdtype::__private::absorb(
+                    &mut delta.store.place,
+                    &mut delta.context,
+                    part,
+                );
+            }
+            ::core::option::Option::Some("attendees") => {
+                let part = ::crdtype::__private::map_write(
+                    &mut self.attendees,
+                    cx,
+                    path,
+                    depth + 1,
+                    action,
+                )?;
+                ::crdtype::__private::absorb(
+                    &mut delta.store.attendees,
+                    &mut delta.context,
+                    part,
+                );
+            }
+            ::core::option::Option::Some("priority") => {
+                let part = ::crdtype::__private::JsonField::<
+                    u8,
+                >::json_write(&mut self.priority, cx, path, depth + 1, action)?;
+                ::crdtype::__private::absorb(
+                    &mut delta.store.priority,
+                    &mut delta.context,
+                    part,
+                );
+            }
+            ::core::option::Option::Some(_) => cx.forbid(path),
+            ::core::option::Option::None => {
+                return ::crdtype::__private::nested_write(self, cx, path, depth, action);
+            }
+        }
+        ::core::result::Result::Ok(delta)
+    }
+    fn json_read(
+        &self,
+        cx: &mut ::crdtype::json::ReadCx,
+        view: ::core::option::Option<&str>,
+    ) -> ::crdtype::__private::serde_json::Value {
+        cx.omit_unknown(self.unknown_fields.len());
+        let mut object = ::crdtype::__private::serde_json::Map::new();
+        if view.is_none_or(|view| <[&str]>::contains(&[], &view)) {
+            object
+                .insert(
+                    ::std::string::String::from("room"),
+                    ::crdtype::__private::JsonField::<String>::json_read(&self.room, cx),
+                );
+        }
+        if view.is_none_or(|view| <[&str]>::contains(&[], &view)) {
+            object
+                .insert(
+                    ::std::string::String::from("views"),
+                    ::crdtype::__private::JsonField::<i64>::json_read(&self.views, cx),
+                );
+        }
+        if view.is_none_or(|view| <[&str]>::contains(&[], &view)) {
+            object
+                .insert(
+                    ::std::string::String::from("tags"),
+                    ::crdtype::__private::JsonField::<
+                        BTreeSet<String>,
+                    >::json_read(&self.tags, cx),
+                );
+        }
+        if view.is_none_or(|view| <[&str]>::contains(&[], &view)) {
+            object
+                .insert(
+                    ::std::string::String::from("cancelled_dates"),
+                    ::crdtype::__private::JsonField::<
+                        BTreeSet<u32>,
+                    >::json_read(&self.cancelled_dates, cx),
+                );
+        }
+        if view.is_none_or(|view| <[&str]>::contains(&[], &view)) {
+            object
+                .insert(
+                    ::std::string::String::from("pinned"),
+                    ::crdtype::__private::JsonField::<bool>::json_read(&self.pinned, cx),
+                );
+        }
+        if view.is_none_or(|view| <[&str]>::contains(&[], &view)) {
+            object
+                .insert(
+                    ::std::string::String::from("place"),
+                    <PlaceCrdt as ::crdtype::json::JsonDocument>::json_read(
+                        &self.place,
+                        cx,
+                        None,
+                    ),
+                );
+        }
+        if view.is_none_or(|view| <[&str]>::contains(&[], &view)) {
+            object
+                .insert(
+                    ::std::string::String::from("attendees"),
+                    ::crdtype::__private::map_read(&self.attendees, cx),
+                );
+        }
+        if view.is_none_or(|view| <[&str]>::contains(&[], &view)) {
+            object
+                .insert(
+                    ::std::string::String::from("priority"),
+                    ::crdtype::__private::JsonField::<u8>::json_read(&self.priority, cx),
+                );
+        }
+        ::crdtype::__private::serde_json::Value::Object(object)
+    }
+}
+#[automatically_derived]
 impl ::crdtype::wire::WireStore for MeetingCrdt {
     fn encode_node(
         &self,
@@ -680,43 +906,50 @@ impl ::crdtype::Crdt for Meeting {
                 ::std::string::String::from("String"), kind :
                 ::crdtype::schema::Kind::Mv, since : 1u32, default :
                 ::crdtype::schema::FieldDefault::Unspecified, renamed_from :
-                ::core::option::Option::None, was : ::core::option::Option::None, },
+                ::core::option::Option::None, was : ::core::option::Option::None,
+                read_only : false, views : ::std::vec![], },
                 ::crdtype::schema::FieldSchema { name :
                 ::std::string::String::from("views"), id : 1u32, rust_type :
                 ::std::string::String::from("i64"), kind :
                 ::crdtype::schema::Kind::Counter, since : 1u32, default :
                 ::crdtype::schema::FieldDefault::Unspecified, renamed_from :
-                ::core::option::Option::None, was : ::core::option::Option::None, },
+                ::core::option::Option::None, was : ::core::option::Option::None,
+                read_only : false, views : ::std::vec![], },
                 ::crdtype::schema::FieldSchema { name :
                 ::std::string::String::from("tags"), id : 2u32, rust_type :
                 ::std::string::String::from("BTreeSet<String>"), kind :
                 ::crdtype::schema::Kind::Set, since : 1u32, default :
                 ::crdtype::schema::FieldDefault::Unspecified, renamed_from :
-                ::core::option::Option::None, was : ::core::option::Option::None, },
+                ::core::option::Option::None, was : ::core::option::Option::None,
+                read_only : false, views : ::std::vec![], },
                 ::crdtype::schema::FieldSchema { name :
                 ::std::string::String::from("cancelled_dates"), id : 3u32, rust_type :
                 ::std::string::String::from("BTreeSet<u32>"), kind :
                 ::crdtype::schema::Kind::TwoPhaseSet, since : 1u32, default :
                 ::crdtype::schema::FieldDefault::Unspecified, renamed_from :
-                ::core::option::Option::None, was : ::core::option::Option::None, },
+                ::core::option::Option::None, was : ::core::option::Option::None,
+                read_only : false, views : ::std::vec![], },
                 ::crdtype::schema::FieldSchema { name :
                 ::std::string::String::from("pinned"), id : 4u32, rust_type :
                 ::std::string::String::from("bool"), kind :
                 ::crdtype::schema::Kind::Flag, since : 1u32, default :
                 ::crdtype::schema::FieldDefault::Unspecified, renamed_from :
-                ::core::option::Option::None, was : ::core::option::Option::None, },
+                ::core::option::Option::None, was : ::core::option::Option::None,
+                read_only : false, views : ::std::vec![], },
                 ::crdtype::schema::FieldSchema { name :
                 ::std::string::String::from("place"), id : 5u32, rust_type :
                 ::std::string::String::from("Place"), kind :
                 ::crdtype::schema::Kind::Nested, since : 1u32, default :
                 ::crdtype::schema::FieldDefault::Unspecified, renamed_from :
-                ::core::option::Option::None, was : ::core::option::Option::None, },
+                ::core::option::Option::None, was : ::core::option::Option::None,
+                read_only : false, views : ::std::vec![], },
                 ::crdtype::schema::FieldSchema { name :
                 ::std::string::String::from("attendees"), id : 10u32, rust_type :
                 ::std::string::String::from("BTreeMap<String, Attendee>"), kind :
                 ::crdtype::schema::Kind::Map, since : 1u32, default :
                 ::crdtype::schema::FieldDefault::Unspecified, renamed_from :
-                ::core::option::Option::None, was : ::core::option::Option::None, },
+                ::core::option::Option::None, was : ::core::option::Option::None,
+                read_only : false, views : ::std::vec![], },
                 ::crdtype::schema::FieldSchema { name :
                 ::std::string::String::from("priority"), id : 8u32, rust_type :
                 ::std::string::String::from("u8"), kind : ::crdtype::schema::Kind::Lww,
@@ -724,9 +957,11 @@ impl ::crdtype::Crdt for Meeting {
                 ::crdtype::schema::FieldDefault::Function(::std::string::String::from("default_priority")),
                 renamed_from :
                 ::core::option::Option::Some(::std::string::String::from("importance")),
-                was : ::core::option::Option::None, }
+                was : ::core::option::Option::None, read_only : false, views :
+                ::std::vec![], }
             ],
             reserved: ::std::vec![11u32],
+            views: ::std::vec![],
         }
     }
     fn read(store: &MeetingCrdt) -> Self {

@@ -47,6 +47,26 @@ pub(crate) fn derive(model: &Model<'_>) -> TokenStream {
     let schema = schema_expr(&descriptor);
     let schema_name = &descriptor.name;
     let schema_version = descriptor.version;
+    let field_names: Vec<&str> = model
+        .replicated()
+        .map(|(field, _)| field.name.as_str())
+        .collect();
+    let writable = model.replicated().map(|(field, _)| !field.read_only);
+    let field_views: Vec<Vec<&str>> = model
+        .replicated()
+        .map(|(field, _)| field.views.iter().map(|(view, _)| view.as_str()).collect())
+        .collect();
+    let declared_views = model.views.iter().map(|(view, _)| view);
+    let inputs: Vec<_> = model
+        .replicated()
+        .zip(&replicated)
+        .filter(|((field, _), _)| !field.read_only)
+        .map(|((field, _), (ident, code, _))| (field.name.as_str(), *ident, &code.json_write))
+        .collect();
+    let input_names = inputs.iter().map(|(name, _, _)| name);
+    let input_idents = inputs.iter().map(|(_, ident, _)| ident);
+    let input_writes = inputs.iter().map(|(_, _, write)| write);
+    let json_reads = replicated.iter().map(|(_, code, _)| &code.json_read);
     let encode_fields = replicated.iter().map(|(_, code, _)| &code.encode);
     let decode_fields = replicated.iter().map(|(_, code, _)| &code.decode);
     let ids = replicated.iter().flat_map(|(_, code, _)| &code.ids);
@@ -118,6 +138,57 @@ pub(crate) fn derive(model: &Model<'_>) -> TokenStream {
                     #(#decode_fields)*
                     unknown_fields: record.unknown_fields(&[#(#ids),*])?,
                 })
+            }
+        }
+
+        #[automatically_derived]
+        impl ::crdtype::json::JsonDocument for #store {
+            const JSON_FIELDS: &'static [::crdtype::json::JsonFieldInfo] = &[#(
+                ::crdtype::json::JsonFieldInfo {
+                    name: #field_names,
+                    writable: #writable,
+                    views: &[#(#field_views),*],
+                },
+            )*];
+            const VIEWS: &'static [&'static str] = &[#(#declared_views),*];
+
+            fn json_write(
+                &mut self,
+                cx: &mut ::crdtype::json::WriteCx<'_>,
+                path: &[::std::string::String],
+                depth: usize,
+                action: &::crdtype::json::Action,
+            ) -> ::core::result::Result<::crdtype::CausalDotStore<Self>, ::crdtype::json::InputError> {
+                let mut delta = ::crdtype::CausalDotStore::<Self>::new();
+                match path.get(depth).map(::std::string::String::as_str) {
+                    #(
+                        ::core::option::Option::Some(#input_names) => {
+                            let part = #input_writes?;
+                            ::crdtype::__private::absorb(&mut delta.store.#input_idents, &mut delta.context, part);
+                        }
+                    )*
+                    // Read-only and unknown fields.
+                    ::core::option::Option::Some(_) => cx.forbid(path),
+                    ::core::option::Option::None => {
+                        return ::crdtype::__private::nested_write(self, cx, path, depth, action);
+                    }
+                }
+                ::core::result::Result::Ok(delta)
+            }
+
+            fn json_read(
+                &self,
+                cx: &mut ::crdtype::json::ReadCx,
+                view: ::core::option::Option<&str>,
+            ) -> ::crdtype::__private::serde_json::Value {
+                cx.omit_unknown(self.unknown_fields.len());
+                let mut object = ::crdtype::__private::serde_json::Map::new();
+                #(
+                    if view.is_none_or(|view| <[&str]>::contains(&[#(#field_views),*], &view)) {
+                        object.insert(::std::string::String::from(#field_names), #json_reads);
+                    }
+                )*
+                ::crdtype::__private::serde_json::Value::Object(object)
             }
         }
 

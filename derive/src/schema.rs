@@ -11,6 +11,7 @@ pub(crate) fn schema_expr(schema: &Schema) -> TokenStream {
         version,
         fields,
         reserved,
+        views,
     } = schema;
     let fields = fields.iter().map(|field| {
         let name = &field.name;
@@ -29,6 +30,8 @@ pub(crate) fn schema_expr(schema: &Schema) -> TokenStream {
             Some(old) => quote!(::core::option::Option::Some(::std::string::String::from(#old))),
             None => quote!(::core::option::Option::None),
         };
+        let read_only = field.read_only;
+        let field_views = &field.views;
         let was = match &field.was {
             Some(PreviousType {
                 id,
@@ -63,6 +66,8 @@ pub(crate) fn schema_expr(schema: &Schema) -> TokenStream {
                 default: #default,
                 renamed_from: #renamed_from,
                 was: #was,
+                read_only: #read_only,
+                views: ::std::vec![#(::std::string::String::from(#field_views)),*],
             }
         }
     });
@@ -72,6 +77,7 @@ pub(crate) fn schema_expr(schema: &Schema) -> TokenStream {
             version: #version,
             fields: ::std::vec![#(#fields),*],
             reserved: ::std::vec![#(#reserved),*],
+            views: ::std::vec![#(::std::string::String::from(#views)),*],
         }
     }
 }

@@ -2,6 +2,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+pub use serde_json;
+
+pub use crate::json::fields::{
+    JsonField, map_read, map_write, nested_write, retyped_read, retyped_write,
+};
 use crate::{
     AwSet, CausalContext, CausalDotStore, Crdt, DotStore, Entry, OrMap, PnCounter, ReplicaId,
     Timestamp, TwoPhaseSet, TypedStore,
@@ -91,6 +96,10 @@ pub trait SetCrdt<T>: DotStore {
     ) -> CausalDotStore<Self>;
     /// Removes `value`; returns the delta.
     fn remove(&mut self, value: &T) -> CausalDotStore<Self>;
+    /// The elements, in order.
+    fn members<'a>(&'a self) -> impl Iterator<Item = &'a T>
+    where
+        T: 'a;
 }
 
 macro_rules! set_crdt {
@@ -106,6 +115,12 @@ macro_rules! set_crdt {
             }
             fn remove(&mut self, value: &T) -> CausalDotStore<Self> {
                 $set::remove(self, value)
+            }
+            fn members<'a>(&'a self) -> impl Iterator<Item = &'a T>
+            where
+                T: 'a,
+            {
+                $set::iter(self)
             }
         }
     )*};

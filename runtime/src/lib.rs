@@ -99,6 +99,7 @@ mod crdt;
 mod document;
 mod dot;
 mod dot_store;
+pub mod json;
 pub mod wire;
 
 #[doc(hidden)]

@@ -107,12 +107,15 @@ mod tests {
             default: FieldDefault::Unspecified,
             renamed_from: None,
             was: None,
+            read_only: false,
+            views: Vec::new(),
         };
         let fbs = export(&Schema {
             name: "calendar.Event".to_owned(),
             version: 2,
             fields: vec![field("title", 0), field("location", 2)],
             reserved: vec![1],
+            views: Vec::new(),
         });
         assert!(fbs.contains("namespace calendar;"), "{fbs}");
         assert!(fbs.contains("  title: crdtype.Node (id: 0);"), "{fbs}");

@@ -16,6 +16,9 @@ pub struct Schema {
     pub fields: Vec<FieldSchema>,
     /// Ids of removed fields, never to be reused; sorted.
     pub reserved: Vec<u32>,
+    /// The named views of JSON output the struct declares (`views(...)`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub views: Vec<String>,
 }
 
 /// One replicated field of a [`Schema`].
@@ -39,6 +42,12 @@ pub struct FieldSchema {
     /// The field's id and type before its type changed, if it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub was: Option<PreviousType>,
+    /// Whether external input may not write the field (`read_only`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub read_only: bool,
+    /// The views that show the field.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub views: Vec<String>,
 }
 
 /// A field's id and type before its type changed (`#[crdt(was(...))]`): its writes of the
@@ -131,8 +140,11 @@ mod tests {
                 default: FieldDefault::Function("defaults::location".to_owned()),
                 renamed_from: Some("place".to_owned()),
                 was: None,
+                read_only: false,
+                views: Vec::new(),
             }],
             reserved: vec![7],
+            views: Vec::new(),
         };
         let json = serde_json::to_string(&schema).unwrap();
         assert!(json.contains(r#""kind":"lww""#), "{json}");

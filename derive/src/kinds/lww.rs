@@ -59,6 +59,10 @@ fn retyped(field: &Field<'_, '_>, was: &Was) -> FieldCode {
         None => quote!(::core::option::Option::None::<fn(#ty) -> #previous>),
     };
     let downgraded = was.downgrade.is_some();
+    let json_downgrade = match &was.downgrade {
+        Some(_) => quote!(::core::option::Option::Some(#store::#downgrade_const)),
+        None => quote!(::core::option::Option::None),
+    };
     let get = quote!(self.#ident.get(#store::#upgrade_const, #downgraded));
     let default = default_value(field.model);
     let reader = field.reader();
@@ -100,6 +104,14 @@ fn retyped(field: &Field<'_, '_>, was: &Was) -> FieldCode {
             #ident: ::crdtype::Retyped::from_parts(record.field(#old_id)?, record.field(#id)?),
         },
         ids: vec![id, old_id],
+        json_write: quote! {
+            ::crdtype::__private::retyped_write(
+                &mut self.#ident, cx, path, depth + 1, action, #json_downgrade,
+            )
+        },
+        json_read: quote! {
+            ::crdtype::__private::retyped_read(&self.#ident, #store::#upgrade_const, #downgraded)
+        },
     };
     code.with_setters(field, set_delta)
 }

@@ -67,6 +67,10 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
         },
         read: quote!(::crdtype::__private::read_map::<#key, #value_store>(&store.#ident)),
         write,
+        json_write: quote! {
+            ::crdtype::__private::map_write(&mut self.#ident, cx, path, depth + 1, action)
+        },
+        json_read: quote!(::crdtype::__private::map_read(&self.#ident, cx)),
         ..FieldCode::new(field)
     }
 }

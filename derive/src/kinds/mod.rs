@@ -40,6 +40,13 @@ pub(crate) struct FieldCode {
     pub(crate) decode: TokenStream,
     /// The record ids the field's nodes take.
     pub(crate) ids: Vec<u16>,
+    /// JSON input on the field, in `JsonDocument::json_write` (`cx`, `path`, `depth`,
+    /// `action` in scope, `depth` at the field's own segment): an expression giving the
+    /// field's delta. Empty for the kinds that take it through `JsonField`.
+    pub(crate) json_write: TokenStream,
+    /// The field as JSON, in `JsonDocument::json_read` (`cx` in scope). Empty for the
+    /// kinds that give it through `JsonField`.
+    pub(crate) json_read: TokenStream,
 }
 
 impl FieldCode {
@@ -60,6 +67,8 @@ impl FieldCode {
             encode: quote_spanned!(span=> encoder.field(#id, &self.#ident);),
             decode: quote_spanned!(span=> #ident: record.field(#id)?,),
             ids: vec![id],
+            json_write: TokenStream::new(),
+            json_read: TokenStream::new(),
         }
     }
 }
@@ -82,6 +91,19 @@ pub(crate) fn field_code<'a>(
         Kind::Nested => nested::code(&field),
         Kind::Map => map::code(&field),
     };
+    if code.json_write.is_empty() {
+        // Spanned at the field's type, where a type without serde support is reported.
+        let (ident, ty) = (field.ident, field.ty);
+        let span = field.model.type_span();
+        code.json_write = quote_spanned! {span=>
+            ::crdtype::__private::JsonField::<#ty>::json_write(
+                &mut self.#ident, cx, path, depth + 1, action,
+            )
+        };
+        code.json_read = quote_spanned! {span=>
+            ::crdtype::__private::JsonField::<#ty>::json_read(&self.#ident, cx)
+        };
+    }
     let changed = field.changed();
     let absorb = field.absorb(&code.write);
     code.write = quote! {

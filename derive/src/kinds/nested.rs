@@ -45,6 +45,12 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
         },
         read: quote!(store.#ident.to_value()),
         write,
+        json_write: quote! {
+            ::crdtype::__private::nested_write(&mut self.#ident, cx, path, depth + 1, action)
+        },
+        json_read: quote! {
+            <#store_type as ::crdtype::json::JsonDocument>::json_read(&self.#ident, cx, None)
+        },
         ..FieldCode::new(field)
     }
 }

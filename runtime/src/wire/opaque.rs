@@ -181,6 +181,11 @@ impl UnknownFields {
         self.fields.is_empty()
     }
 
+    /// How many there are.
+    pub fn len(&self) -> usize {
+        self.fields.len()
+    }
+
     /// The ids of the unknown fields.
     pub fn ids(&self) -> impl Iterator<Item = u16> + '_ {
         self.fields.iter().map(|(id, _)| *id)

@@ -1,7 +1,7 @@
 use crdtype::Crdt;
 use crdtype::wire::{DecodeError, ValueKind, ValueRef, WireValue};
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 struct Colour(u8);
 
 impl WireValue for Colour {

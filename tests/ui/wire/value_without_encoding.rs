@@ -1,6 +1,6 @@
 use crdtype::Crdt;
 
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 struct Colour(u8);
 
 #[derive(Crdt, Clone, Debug, PartialEq)]

@@ -13,6 +13,7 @@ pub(crate) struct StructAttrs {
     pub(crate) version: Option<SpannedValue<u32>>,
     pub(crate) name: Option<SpannedValue<String>>,
     pub(crate) reserved: Option<ReservedIds>,
+    pub(crate) views: Option<Names>,
 }
 
 /// Attributes on a field.
@@ -24,6 +25,8 @@ pub(crate) struct FieldAttrs {
     pub(crate) default: Option<SpannedValue<Override<syn::LitStr>>>,
     pub(crate) renamed_from: Option<SpannedValue<String>>,
     pub(crate) was: Option<SpannedValue<WasAttrs>>,
+    pub(crate) read_only: Flag,
+    pub(crate) view: Option<Names>,
     pub(crate) skip: Flag,
     pub(crate) lww: Flag,
     pub(crate) mv: Flag,
@@ -45,6 +48,35 @@ pub(crate) struct WasAttrs {
     pub(crate) ty: Option<syn::LitStr>,
     pub(crate) upgrade: Option<syn::LitStr>,
     pub(crate) downgrade: Option<syn::LitStr>,
+}
+
+/// `views(public, summary)`: names with the span of each.
+#[derive(Default)]
+pub(crate) struct Names(pub(crate) Vec<(String, Span)>);
+
+impl FromMeta for Names {
+    fn from_list(items: &[darling::ast::NestedMeta]) -> darling::Result<Self> {
+        let mut errors = darling::Error::accumulator();
+        let mut names = Vec::new();
+        for item in items {
+            match item {
+                darling::ast::NestedMeta::Meta(syn::Meta::Path(path))
+                    if path.get_ident().is_some() =>
+                {
+                    if let Some(ident) = path.get_ident() {
+                        names.push((ident.to_string(), ident.span()));
+                    }
+                }
+                other => errors.push(
+                    darling::Error::custom(
+                        "views are named by identifiers: write `views(public, summary)`",
+                    )
+                    .with_span(other),
+                ),
+            }
+        }
+        errors.finish_with(Names(names))
+    }
 }
 
 /// `reserved(3, 7)`: ids with the span of each.

@@ -21,6 +21,7 @@ pub(crate) fn all(model: &Model<'_>, errors: &mut Accumulator) {
     check_defaults(model, errors);
     check_method_names(model, errors);
     check_was(model, errors);
+    check_filters(model, errors);
 }
 
 /// The methods `#[derive(Crdt)]` generates for a field of each kind besides its reader
@@ -428,6 +429,75 @@ fn check_was(model: &Model<'_>, errors: &mut Accumulator) {
         };
         if let Some(message) = problem {
             errors.push(error(was.id_span, message));
+        }
+    }
+}
+
+/// Views are declared on the struct and named on the fields they show; `read_only` and
+/// views are about input and output, which a `skip` field never takes part in.
+fn check_filters(model: &Model<'_>, errors: &mut Accumulator) {
+    let declared = || {
+        model
+            .views
+            .iter()
+            .map(|(name, _)| format!("`{name}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    for (index, (name, span)) in model.views.iter().enumerate() {
+        if model.views[..index]
+            .iter()
+            .any(|(earlier, _)| earlier == name)
+        {
+            errors.push(error(
+                *span,
+                format!("view `{name}` is declared twice: remove one"),
+            ));
+        } else if !model
+            .fields
+            .iter()
+            .any(|field| field.kind.is_some() && field.views.iter().any(|(view, _)| view == name))
+        {
+            errors.push(error(
+                *span,
+                format!(
+                    "view `{name}` shows no field: add `#[crdt(view({name}))]` to the fields \
+                     it shows, or remove it from `views`"
+                ),
+            ));
+        }
+    }
+    for field in &model.fields {
+        if field.kind.is_none() {
+            let what = field
+                .spans
+                .read_only
+                .map(|span| (span, "read_only"))
+                .or_else(|| field.views.first().map(|(_, span)| (*span, "view")));
+            if let Some((span, attribute)) = what {
+                errors.push(error(
+                    span,
+                    format!(
+                        "`{attribute}` on a `skip` field: a skipped field is local only, never \
+                         read from input nor shown in output; remove `{attribute}` or `skip`"
+                    ),
+                ));
+            }
+            continue;
+        }
+        for (view, span) in &field.views {
+            if !model.views.iter().any(|(declared, _)| declared == view) {
+                let hint = if model.views.is_empty() {
+                    format!("declare it on the struct with `#[crdt(views({view}))]`")
+                } else {
+                    format!(
+                        "the struct declares {}; add `{view}` to its `views(...)` or use one \
+                         of those",
+                        declared()
+                    )
+                };
+                errors.push(error(*span, format!("unknown view `{view}`: {hint}")));
+            }
         }
     }
 }

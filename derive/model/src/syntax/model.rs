@@ -23,6 +23,8 @@ pub struct Model<'a> {
     pub reserved: Vec<u32>,
     /// Every named field in declaration order, `skip` fields included.
     pub fields: Vec<FieldModel<'a>>,
+    /// The views the struct declares (`views(...)`), with the span of each name.
+    pub views: Vec<(String, Span)>,
     pub(crate) version_span: Span,
     pub(crate) reserved_spans: Vec<(u32, Span)>,
 }
@@ -47,6 +49,10 @@ pub struct FieldModel<'a> {
     pub renamed_from: Option<String>,
     /// The field's id and type before its type changed, with the conversions.
     pub was: Option<Was>,
+    /// Whether external input may not write the field (`read_only`).
+    pub read_only: bool,
+    /// The views that show the field (`view(...)`), with the span of each name.
+    pub views: Vec<(String, Span)>,
     /// Spans of the attributes that set each property, or of the field when it was not
     /// written.
     pub(crate) spans: FieldSpans,
@@ -87,6 +93,7 @@ pub(crate) struct FieldSpans {
     pub(crate) renamed_from: Option<Span>,
     pub(crate) kind: Option<Span>,
     pub(crate) skip: Option<Span>,
+    pub(crate) read_only: Option<Span>,
 }
 
 impl<'a> Model<'a> {
@@ -137,6 +144,7 @@ impl<'a> Model<'a> {
             version,
             reserved,
             fields,
+            views: attrs.views.map(|names| names.0).unwrap_or_default(),
             version_span,
             reserved_spans,
         };
@@ -176,9 +184,12 @@ impl<'a> Model<'a> {
                         upgrade: path_string(&was.upgrade),
                         downgrade: was.downgrade.as_ref().map(path_string),
                     }),
+                    read_only: field.read_only,
+                    views: field.views.iter().map(|(view, _)| view.clone()).collect(),
                 })
                 .collect(),
             reserved: self.reserved.clone(),
+            views: self.views.iter().map(|(view, _)| view.clone()).collect(),
         }
     }
 }
@@ -334,6 +345,8 @@ impl<'a> FieldModel<'a> {
             default,
             renamed_from: attrs.renamed_from.as_ref().map(|name| (**name).clone()),
             was,
+            read_only: attrs.read_only.is_present(),
+            views: attrs.view.map(|names| names.0).unwrap_or_default(),
             spans: FieldSpans {
                 default: attrs.default.as_ref().map(SpannedValue::span),
                 id: attrs.id.as_ref().map(SpannedValue::span),
@@ -341,6 +354,7 @@ impl<'a> FieldModel<'a> {
                 renamed_from: attrs.renamed_from.as_ref().map(SpannedValue::span),
                 kind: chosen.first().map(|&(_, span)| span),
                 skip,
+                read_only: attrs.read_only.is_present().then(|| attrs.read_only.span()),
             },
         };
         errors.finish_with(model)
@@ -364,8 +378,9 @@ impl<'a> FieldModel<'a> {
     }
 }
 
-const STRUCT_ATTRIBUTES: &str = "`version`, `name`, `reserved`";
-const FIELD_ATTRIBUTES: &str = "`id`, `since`, `default`, `renamed_from`, `was`, `skip`, or a kind: \
+const STRUCT_ATTRIBUTES: &str = "`version`, `name`, `reserved`, `views`";
+const FIELD_ATTRIBUTES: &str = "`id`, `since`, `default`, `renamed_from`, `was`, `read_only`, \
+                                `view`, `skip`, or a kind: \
                                 `lww`, `mv`, `counter`, `set`, `two_phase_set`, `flag`, \
                                 `nested`, `map`";
 

@@ -1,0 +1,602 @@
+//! How each kind of field takes JSON input and gives JSON output; the generated code of a
+//! derived struct dispatches to these by field name.
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use super::canonical::pointer;
+use super::{Action, Forbidden, InputError};
+use crate::__private::{CounterValue, SetCrdt, write_counter, write_set};
+use crate::{
+    AwSet, CausalContext, CausalDotStore, DotStore, Entry, EwFlag, LwwRegister, MvRegister, OrMap,
+    PnCounter, Retyped, Timestamp, TwoPhaseSet, TypedStore,
+};
+
+/// A store that `#[derive(Crdt)]` generated, with JSON input and output.
+pub trait JsonDocument: TypedStore {
+    /// The replicated fields, in declaration order.
+    const JSON_FIELDS: &'static [JsonFieldInfo];
+
+    /// The views the schema declares.
+    const VIEWS: &'static [&'static str];
+
+    /// Applies `action` at `path`, whose segment `depth` names one of this struct's
+    /// fields; returns the delta (empty while checking).
+    fn json_write(
+        &mut self,
+        cx: &mut WriteCx<'_>,
+        path: &[String],
+        depth: usize,
+        action: &Action,
+    ) -> Result<CausalDotStore<Self>, InputError>;
+
+    /// The fields `view` shows (every replicated field for `None`) as a JSON object.
+    fn json_read(&self, cx: &mut ReadCx, view: Option<&str>) -> Value;
+}
+
+/// One replicated field as JSON input and output see it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct JsonFieldInfo {
+    /// The field's name.
+    pub name: &'static str,
+    /// Whether external input may write it (not `#[crdt(read_only)]`).
+    pub writable: bool,
+    /// The views that show it.
+    pub views: &'static [&'static str],
+}
+
+/// The state of one application of input: the causal context and stamp it writes with,
+/// whether it is checking or applying, and the paths it found that input may not write.
+pub struct WriteCx<'c> {
+    context: &'c mut CausalContext,
+    stamp: Timestamp,
+    applying: bool,
+    forbidden: Forbidden,
+    dropped: Vec<String>,
+}
+
+impl std::fmt::Debug for WriteCx<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WriteCx")
+            .field("applying", &self.applying)
+            .field("dropped", &self.dropped)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'c> WriteCx<'c> {
+    pub(crate) fn new(
+        context: &'c mut CausalContext,
+        stamp: Timestamp,
+        applying: bool,
+        forbidden: Forbidden,
+    ) -> Self {
+        Self {
+            context,
+            stamp,
+            applying,
+            forbidden,
+            dropped: Vec::new(),
+        }
+    }
+
+    /// The paths found that input may not write, sorted, each once.
+    pub(crate) fn into_dropped(mut self) -> Vec<String> {
+        self.dropped.sort_unstable();
+        self.dropped.dedup();
+        self.dropped
+    }
+
+    /// Notes `path` as one input may not write (unknown or read-only): the check pass
+    /// collects them, the apply pass skips them.
+    pub fn forbid(&mut self, path: &[String]) {
+        if !self.applying {
+            self.dropped.push(pointer(path));
+        }
+    }
+
+    /// Runs `write` with a context of its own borrowing `context`: for writes inside a
+    /// map entry, whose update lends the context back.
+    fn with_context<R>(
+        &mut self,
+        context: &mut CausalContext,
+        write: impl FnOnce(&mut WriteCx<'_>) -> R,
+    ) -> R {
+        let mut inner = WriteCx {
+            context,
+            stamp: self.stamp,
+            applying: self.applying,
+            forbidden: self.forbidden,
+            dropped: std::mem::take(&mut self.dropped),
+        };
+        let result = write(&mut inner);
+        self.dropped = inner.dropped;
+        result
+    }
+}
+
+/// What output gathers besides the JSON.
+#[derive(Clone, Copy, Default, Debug)]
+pub struct ReadCx {
+    pub(crate) omitted_unknown_fields: usize,
+}
+
+impl ReadCx {
+    /// Counts `count` fields of newer versions that the output leaves out.
+    pub fn omit_unknown(&mut self, count: usize) {
+        self.omitted_unknown_fields += count;
+    }
+}
+
+/// A field's JSON input and output, for the plain type `Plain` it holds.
+pub trait JsonField<Plain>: DotStore + Sized {
+    /// Applies `action` at `path`, whose segments from `depth` on are inside this field;
+    /// returns the delta (empty while checking).
+    fn json_write(
+        &mut self,
+        cx: &mut WriteCx<'_>,
+        path: &[String],
+        depth: usize,
+        action: &Action,
+    ) -> Result<CausalDotStore<Self>, InputError>;
+
+    /// The field's value as JSON.
+    fn json_read(&self, cx: &mut ReadCx) -> Value;
+}
+
+/// The value an action writes, or `None` for a reset (`Delete`, or a `null`).
+fn written(action: &Action) -> Option<&Value> {
+    match action {
+        Action::Add(value) | Action::Modify(value) | Action::Merge(value) if !value.is_null() => {
+            Some(value)
+        }
+        _ => None,
+    }
+}
+
+/// `value` as a `T`, or a type error at `path`.
+fn typed<T: DeserializeOwned>(value: &Value, path: &[String]) -> Result<T, InputError> {
+    T::deserialize(value).map_err(|error| InputError::Type {
+        path: pointer(path),
+        expected: std::any::type_name::<T>(),
+        reason: error.to_string(),
+    })
+}
+
+/// A path segment as a set element or map key: the text itself, or the JSON it spells (a
+/// number).
+fn from_segment<T: DeserializeOwned>(segment: &str, path: &[String]) -> Result<T, InputError> {
+    T::deserialize(Value::String(segment.to_owned())).or_else(|_| {
+        let parsed: Value =
+            serde_json::from_str(segment).unwrap_or_else(|_| Value::String(segment.to_owned()));
+        typed(&parsed, path)
+    })
+}
+
+/// A value as JSON; `null` for values serde cannot write as JSON (none of the supported
+/// types).
+fn json_of<T: Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+/// Refuses a path that goes inside a field without members.
+fn no_members(path: &[String], depth: usize) -> Result<(), InputError> {
+    if depth < path.len() {
+        return Err(InputError::NoMembers {
+            path: pointer(path),
+            field: path[..depth].last().cloned().unwrap_or_default(),
+        });
+    }
+    Ok(())
+}
+
+/// What an action does to a field with a single value, once typed.
+enum Write<T> {
+    /// Only checking: nothing to do.
+    Checked,
+    /// Write this value.
+    Set(T),
+    /// Reset the field.
+    Reset,
+}
+
+/// The action on a single-valued field, typed (so a wrong type is an error while
+/// checking).
+fn single<T: DeserializeOwned>(
+    cx: &WriteCx<'_>,
+    path: &[String],
+    depth: usize,
+    action: &Action,
+) -> Result<Write<T>, InputError> {
+    no_members(path, depth)?;
+    let value = written(action)
+        .map(|value| typed::<T>(value, path))
+        .transpose()?;
+    Ok(match (cx.applying, value) {
+        (false, _) => Write::Checked,
+        (true, Some(value)) => Write::Set(value),
+        (true, None) => Write::Reset,
+    })
+}
+
+impl<T: DeserializeOwned + Serialize + Clone> JsonField<T> for LwwRegister<T> {
+    fn json_write(
+        &mut self,
+        cx: &mut WriteCx<'_>,
+        path: &[String],
+        depth: usize,
+        action: &Action,
+    ) -> Result<CausalDotStore<Self>, InputError> {
+        Ok(match single::<T>(cx, path, depth, action)? {
+            Write::Checked => CausalDotStore::new(),
+            Write::Set(value) => self.set(cx.context, cx.stamp, value),
+            Write::Reset => self.delete(),
+        })
+    }
+
+    fn json_read(&self, _: &mut ReadCx) -> Value {
+        self.get().map_or(Value::Null, json_of)
+    }
+}
+
+impl<T: DeserializeOwned + Serialize + Clone> JsonField<T> for MvRegister<T> {
+    fn json_write(
+        &mut self,
+        cx: &mut WriteCx<'_>,
+        path: &[String],
+        depth: usize,
+        action: &Action,
+    ) -> Result<CausalDotStore<Self>, InputError> {
+        Ok(match single::<T>(cx, path, depth, action)? {
+            Write::Checked => CausalDotStore::new(),
+            Write::Set(value) => self.write(cx.context, cx.stamp.replica, value),
+            Write::Reset => self.clear(),
+        })
+    }
+
+    /// The value the plain struct shows: the first live one in dot order.
+    fn json_read(&self, _: &mut ReadCx) -> Value {
+        self.values().next().map_or(Value::Null, json_of)
+    }
+}
+
+impl<T: CounterValue + DeserializeOwned + Serialize> JsonField<T> for PnCounter {
+    /// A counter is written to a total, by the increment or decrement that gets it there;
+    /// a reset writes 0.
+    fn json_write(
+        &mut self,
+        cx: &mut WriteCx<'_>,
+        path: &[String],
+        depth: usize,
+        action: &Action,
+    ) -> Result<CausalDotStore<Self>, InputError> {
+        Ok(match single::<T>(cx, path, depth, action)? {
+            Write::Checked => CausalDotStore::new(),
+            Write::Set(total) => write_counter(self, cx.context, cx.stamp.replica, total),
+            Write::Reset => write_counter(self, cx.context, cx.stamp.replica, T::from_total(0)),
+        })
+    }
+
+    fn json_read(&self, _: &mut ReadCx) -> Value {
+        json_of(&T::from_total(self.total()))
+    }
+}
+
+impl JsonField<bool> for EwFlag {
+    fn json_write(
+        &mut self,
+        cx: &mut WriteCx<'_>,
+        path: &[String],
+        depth: usize,
+        action: &Action,
+    ) -> Result<CausalDotStore<Self>, InputError> {
+        Ok(match single::<bool>(cx, path, depth, action)? {
+            Write::Checked => CausalDotStore::new(),
+            Write::Set(true) => self.enable(cx.context, cx.stamp.replica),
+            Write::Set(false) | Write::Reset => self.disable(),
+        })
+    }
+
+    fn json_read(&self, _: &mut ReadCx) -> Value {
+        Value::Bool(self.is_enabled())
+    }
+}
+
+/// A set field: as a whole, an array replaces the elements (a reset empties it); an
+/// element's path (`/tags/urgent`, or `/tags/-` with the element as the value) adds or
+/// removes it.
+fn set_write<T, S>(
+    set: &mut S,
+    cx: &mut WriteCx<'_>,
+    path: &[String],
+    depth: usize,
+    action: &Action,
+) -> Result<CausalDotStore<S>, InputError>
+where
+    T: DeserializeOwned + Ord + Clone,
+    S: SetCrdt<T>,
+{
+    match path.get(depth..) {
+        Some([element]) => {
+            let element: T = match (element.as_str(), written(action)) {
+                ("-", Some(value)) => typed(value, path)?,
+                _ => from_segment(element, path)?,
+            };
+            if !cx.applying {
+                return Ok(CausalDotStore::new());
+            }
+            Ok(match action {
+                Action::Delete => set.remove(&element),
+                _ => set.insert(cx.context, cx.stamp.replica, element),
+            })
+        }
+        Some([]) | None => {
+            let new = written(action)
+                .map(|value| typed::<BTreeSet<T>>(value, path))
+                .transpose()?
+                .unwrap_or_default();
+            if !cx.applying {
+                return Ok(CausalDotStore::new());
+            }
+            let old: BTreeSet<T> = set.members().cloned().collect();
+            Ok(write_set(
+                set,
+                cx.context,
+                cx.stamp.replica,
+                Some(&old),
+                &new,
+            ))
+        }
+        Some(_) => Err(InputError::NoMembers {
+            path: pointer(path),
+            field: path.get(depth).cloned().unwrap_or_default(),
+        }),
+    }
+}
+
+fn set_read<'a, T: Serialize + 'a>(members: impl Iterator<Item = &'a T>) -> Value {
+    Value::Array(members.map(json_of).collect())
+}
+
+macro_rules! json_set {
+    ($($set:ident),*) => {$(
+        impl<T: DeserializeOwned + Serialize + Ord + Clone> JsonField<BTreeSet<T>> for $set<T> {
+            fn json_write(
+                &mut self,
+                cx: &mut WriteCx<'_>,
+                path: &[String],
+                depth: usize,
+                action: &Action,
+            ) -> Result<CausalDotStore<Self>, InputError> {
+                set_write(self, cx, path, depth, action)
+            }
+
+            fn json_read(&self, _: &mut ReadCx) -> Value {
+                set_read(self.iter())
+            }
+        }
+    )*};
+}
+
+json_set!(AwSet, TwoPhaseSet);
+
+/// A register whose type changed: written and read in the current type, converted with
+/// the schema's functions.
+pub fn retyped_write<P: Clone, C: DeserializeOwned + Clone>(
+    register: &mut Retyped<P, C>,
+    cx: &mut WriteCx<'_>,
+    path: &[String],
+    depth: usize,
+    action: &Action,
+    downgrade: Option<fn(C) -> P>,
+) -> Result<CausalDotStore<Retyped<P, C>>, InputError> {
+    Ok(match single::<C>(cx, path, depth, action)? {
+        Write::Checked => CausalDotStore::new(),
+        Write::Set(value) => register.set(cx.context, cx.stamp, value, downgrade),
+        Write::Reset => register.delete(),
+    })
+}
+
+/// The visible value of a register whose type changed, as JSON.
+pub fn retyped_read<P: Clone, C: Serialize + Clone>(
+    register: &Retyped<P, C>,
+    upgrade: fn(P) -> C,
+    downgraded: bool,
+) -> Value {
+    register
+        .get(upgrade, downgraded)
+        .map_or(Value::Null, |value| json_of(&value))
+}
+
+/// A nested struct, or a map entry's value: a path inside goes to its fields; the struct
+/// as a whole takes an object (merged by a merge patch, replacing otherwise: fields it
+/// leaves out are reset) or a reset of every field.
+pub fn nested_write<S: JsonDocument>(
+    store: &mut S,
+    cx: &mut WriteCx<'_>,
+    path: &[String],
+    depth: usize,
+    action: &Action,
+) -> Result<CausalDotStore<S>, InputError> {
+    if depth < path.len() {
+        return store.json_write(cx, path, depth, action);
+    }
+    let members = match written(action) {
+        Some(Value::Object(members)) => Some(members),
+        Some(_) => {
+            return Err(InputError::Type {
+                path: pointer(path),
+                expected: std::any::type_name::<S::Value>(),
+                reason: "expected an object of fields".to_owned(),
+            });
+        }
+        None => None,
+    };
+    // A merge patch's object merges; anything else replaces, and a reset is replacing
+    // with nothing.
+    let replacing = members.is_none() || !matches!(action, Action::Merge(_));
+    let mut delta = CausalDotStore::new();
+    let mut member_path = path.to_vec();
+    for field in S::JSON_FIELDS {
+        let member = members.and_then(|members| members.get(field.name));
+        let member_action = match member {
+            Some(value) if value.is_null() => Action::Delete,
+            Some(value) if replacing => Action::Modify(value.clone()),
+            Some(value) => Action::Merge(value.clone()),
+            None if replacing && field.writable => Action::Delete,
+            None => continue,
+        };
+        member_path.push(field.name.to_owned());
+        delta.join(store.json_write(cx, &member_path, depth, &member_action)?);
+        member_path.pop();
+    }
+    // Members that are not fields: unknown, refused or dropped like any such path.
+    for name in members
+        .into_iter()
+        .flat_map(Map::keys)
+        .filter(|name| !S::JSON_FIELDS.iter().any(|field| field.name == *name))
+    {
+        member_path.push(name.clone());
+        cx.forbid(&member_path);
+        member_path.pop();
+    }
+    Ok(delta)
+}
+
+/// A map field: a path inside addresses an entry by key (`/attendees/ada`) and its fields
+/// beyond; the map as a whole takes an object of entries (merged by a merge patch, `null`
+/// removing an entry; replacing otherwise) or a reset that removes every entry.
+pub fn map_write<K, S>(
+    map: &mut OrMap<K, Entry<S>>,
+    cx: &mut WriteCx<'_>,
+    path: &[String],
+    depth: usize,
+    action: &Action,
+) -> Result<CausalDotStore<OrMap<K, Entry<S>>>, InputError>
+where
+    K: DeserializeOwned + Ord + Clone,
+    S: JsonDocument,
+{
+    if let Some(segment) = path.get(depth) {
+        let key: K = from_segment(segment, path)?;
+        let entry_action = if depth + 1 == path.len() && written(action).is_none() {
+            None
+        } else {
+            Some(action)
+        };
+        return entry_write(map, cx, path, depth + 1, key, entry_action);
+    }
+    let entries = match written(action) {
+        Some(Value::Object(entries)) => Some(entries),
+        Some(_) => {
+            return Err(InputError::Type {
+                path: pointer(path),
+                expected: "an object of entries",
+                reason: "expected an object".to_owned(),
+            });
+        }
+        None => None,
+    };
+    let replacing = entries.is_none() || !matches!(action, Action::Merge(_));
+    let mut delta = CausalDotStore::new();
+    let mut entry_path = path.to_vec();
+    if replacing && cx.applying {
+        let kept: BTreeSet<K> = entries
+            .into_iter()
+            .flat_map(Map::keys)
+            .filter_map(|key| from_segment(key, path).ok())
+            .collect();
+        let removed: Vec<K> = map
+            .iter()
+            .map(|(key, _)| key)
+            .filter(|key| !kept.contains(key))
+            .cloned()
+            .collect();
+        for key in removed {
+            delta.join(map.remove(&key));
+        }
+    }
+    for (name, value) in entries.into_iter().flatten() {
+        entry_path.push(name.clone());
+        let key: K = from_segment(name, &entry_path)?;
+        let entry_action = match value {
+            Value::Null => None,
+            value if replacing => Some(Action::Modify(value.clone())),
+            value => Some(Action::Merge(value.clone())),
+        };
+        delta.join(entry_write(
+            map,
+            cx,
+            &entry_path,
+            depth + 1,
+            key,
+            entry_action.as_ref(),
+        )?);
+        entry_path.pop();
+    }
+    Ok(delta)
+}
+
+/// Applies `action` to the entry under `key` (whose path ends at `depth`, or goes on
+/// inside it), marking it present; `None` removes it.
+fn entry_write<K, S>(
+    map: &mut OrMap<K, Entry<S>>,
+    cx: &mut WriteCx<'_>,
+    path: &[String],
+    depth: usize,
+    key: K,
+    action: Option<&Action>,
+) -> Result<CausalDotStore<OrMap<K, Entry<S>>>, InputError>
+where
+    K: Ord + Clone,
+    S: JsonDocument,
+{
+    let Some(action) = action else {
+        return Ok(if cx.applying {
+            map.remove(&key)
+        } else {
+            CausalDotStore::new()
+        });
+    };
+    if !cx.applying {
+        // Checking writes nothing, so an absent entry is checked against an empty one.
+        nested_write(&mut S::default(), cx, path, depth, action)?;
+        return Ok(CausalDotStore::new());
+    }
+    let replica = cx.stamp.replica;
+    let mut result = Ok(());
+    let mut context = std::mem::take(cx.context);
+    let delta = map.update(&mut context, key, |entry, context| {
+        entry.update(context, replica, |store, context| {
+            cx.with_context(context, |cx| nested_write(store, cx, path, depth, action))
+                .unwrap_or_else(|error| {
+                    result = Err(error);
+                    CausalDotStore::new()
+                })
+        })
+    });
+    *cx.context = context;
+    result.map(|()| delta)
+}
+
+/// A map's present entries as a JSON object, keys as text.
+pub fn map_read<K: Serialize + Ord, S: JsonDocument>(
+    map: &OrMap<K, Entry<S>>,
+    cx: &mut ReadCx,
+) -> Value {
+    Value::Object(
+        map.iter()
+            .filter(|(_, entry)| entry.is_present())
+            .map(|(key, entry)| {
+                let key = match json_of(key) {
+                    Value::String(text) => text,
+                    other => other.to_string(),
+                };
+                (key, entry.value().json_read(cx, None))
+            })
+            .collect(),
+    )
+}

@@ -1,0 +1,294 @@
+//! JSON input through the filter, and output through views, on the fixtures.
+
+use crdtype::json::{Action, Forbidden, Format, InputError, Op, canonicalize};
+use crdtype::{CausalDotStore, HybridClock, ManualClock, ReplicaId, Timestamp};
+use crdtype_tests::versions::meeting_v1;
+use crdtype_tests::{Attendee, CalendarEvent, CalendarEventCrdt, Meeting, MeetingCrdt, Place};
+use proptest::prelude::*;
+use serde_json::json;
+
+fn stamp(micros: u64) -> Timestamp {
+    HybridClock::with_wall_clock(ReplicaId::new(1), ManualClock::new(micros)).now()
+}
+
+fn event() -> CausalDotStore<CalendarEventCrdt> {
+    CalendarEventCrdt::from_value(
+        &CalendarEvent {
+            title: "Standup".to_owned(),
+            utc_time: 1_000,
+            tz_offset: 3_600,
+            location: "Room 4".to_owned(),
+        },
+        stamp(1_000),
+    )
+}
+
+fn meeting() -> CausalDotStore<MeetingCrdt> {
+    MeetingCrdt::from_value(
+        &Meeting {
+            title: "Planning".to_owned(),
+            room: "Blue".to_owned(),
+            views: 7,
+            tags: ["q3".to_owned()].into(),
+            cancelled_dates: [1].into(),
+            pinned: false,
+            place: Place {
+                name: "HQ".to_owned(),
+                seats: 10,
+            },
+            attendees: [(
+                "ada".to_owned(),
+                Attendee {
+                    name: "Ada".to_owned(),
+                    accepted: false,
+                },
+            )]
+            .into(),
+            draft_note: String::new(),
+            priority: 2,
+        },
+        stamp(1_000),
+    )
+}
+
+#[test]
+fn a_merge_patch_writes_the_fields_it_names_and_null_deletes() {
+    let mut state = event();
+    let before = state.clone();
+    let applied = state
+        .apply_json(
+            Format::MergePatch,
+            r#"{"title": "Retro", "location": null}"#,
+            stamp(2_000),
+            Forbidden::Reject,
+        )
+        .unwrap();
+    assert!(applied.dropped.is_empty());
+    assert_eq!(state.store.title().map(String::as_str), Some("Retro"));
+    assert_eq!(
+        state.store.location(),
+        None,
+        "deleted, not set to a default"
+    );
+    assert_eq!(state.store.utc_time(), Some(&1_000), "untouched");
+    // The delta carries exactly that change to another replica.
+    assert_eq!(before.joined(applied.delta), state);
+}
+
+#[test]
+fn an_object_is_the_new_value_so_fields_it_leaves_out_are_reset() {
+    let mut state = event();
+    state
+        .apply_json(
+            Format::Object,
+            r#"{"title": "Retro", "utc_time": 5}"#,
+            stamp(2_000),
+            Forbidden::Reject,
+        )
+        .unwrap();
+    assert_eq!(state.store.title().map(String::as_str), Some("Retro"));
+    assert_eq!(
+        (state.store.tz_offset(), state.store.location()),
+        (None, None)
+    );
+}
+
+#[test]
+fn a_json_patch_addresses_nested_fields_set_elements_and_map_entries() {
+    let mut state = meeting();
+    let patch = json!([
+        {"op": "replace", "path": "/place/name", "value": "Annex"},
+        {"op": "add", "path": "/tags/urgent", "value": true},
+        {"op": "add", "path": "/tags/-", "value": "team"},
+        {"op": "remove", "path": "/tags/q3"},
+        {"op": "replace", "path": "/attendees/ada/accepted", "value": true},
+        {"op": "add", "path": "/attendees/bob", "value": {"name": "Bob"}},
+        {"op": "test", "path": "/room", "value": "Blue"},
+        {"op": "copy", "from": "/room", "path": "/title"},
+        {"op": "add", "path": "/cancelled_dates/7", "value": true},
+        {"op": "replace", "path": "/pinned", "value": true},
+    ]);
+    state
+        .apply_json(
+            Format::Patch,
+            &patch.to_string(),
+            stamp(2_000),
+            Forbidden::Reject,
+        )
+        .unwrap();
+    let value = state.store.to_value();
+    assert_eq!(value.place.name, "Annex");
+    assert_eq!(value.tags, ["team".to_owned(), "urgent".to_owned()].into());
+    assert!(value.attendees["ada"].accepted);
+    assert_eq!(value.attendees["bob"].name, "Bob");
+    assert_eq!(value.title, "Blue");
+    assert_eq!(value.cancelled_dates, [1, 7].into());
+    assert!(value.pinned);
+
+    let failed = state.apply_json(
+        Format::Patch,
+        r#"[{"op": "test", "path": "/room", "value": "Red"}]"#,
+        stamp(3_000),
+        Forbidden::Reject,
+    );
+    assert!(
+        matches!(failed, Err(InputError::Patch { .. })),
+        "{failed:?}"
+    );
+}
+
+#[test]
+fn forbidden_paths_are_all_named_or_dropped_and_reported() {
+    let input = r#"{"title": "Retro", "views": 1000, "colour": "red", "place": {"floor": 3}}"#;
+    let mut state = meeting();
+    let before = state.clone();
+    match state.apply_json(Format::MergePatch, input, stamp(2_000), Forbidden::Reject) {
+        Err(InputError::Forbidden { paths }) => {
+            assert_eq!(paths, ["/colour", "/place/floor", "/views"]);
+        }
+        other => panic!("expected the forbidden paths, got {other:?}"),
+    }
+    assert_eq!(state, before, "a refused input changes nothing");
+
+    let applied = state
+        .apply_json(Format::MergePatch, input, stamp(2_000), Forbidden::Drop)
+        .unwrap();
+    assert_eq!(applied.dropped, ["/colour", "/place/floor", "/views"]);
+    assert_eq!(state.store.title().map(String::as_str), Some("Retro"));
+    assert_eq!(state.store.views(), 7, "read-only: input did not write it");
+}
+
+#[test]
+fn a_value_of_the_wrong_type_names_the_path_and_type_and_nothing_is_applied() {
+    let mut state = event();
+    let before = state.clone();
+    let error = state
+        .apply_json(
+            Format::MergePatch,
+            r#"{"title": "Retro", "utc_time": "noon"}"#,
+            stamp(2_000),
+            Forbidden::Reject,
+        )
+        .unwrap_err();
+    match &error {
+        InputError::Type { path, expected, .. } => {
+            assert_eq!((path.as_str(), *expected), ("/utc_time", "i64"));
+        }
+        other => panic!("expected a type error, got {other:?}"),
+    }
+    assert_eq!(state, before, "the valid title was not applied either");
+}
+
+#[test]
+fn views_show_their_fields_and_output_says_what_it_left_out() {
+    let state = meeting();
+    let everything = state.to_json(None).unwrap();
+    let fields: Vec<&String> = everything.json.as_object().unwrap().keys().collect();
+    assert_eq!(
+        fields.len(),
+        9,
+        "every replicated field, not `draft_note`: {fields:?}"
+    );
+    assert_eq!(everything.json["place"], json!({"name": "HQ", "seats": 10}));
+    assert_eq!(everything.json["attendees"]["ada"]["name"], "Ada");
+    assert_eq!(everything.omitted_unknown_fields, 0);
+
+    let summary = state.to_json(Some("summary")).unwrap();
+    assert_eq!(summary.json, json!({"title": "Planning", "pinned": false}));
+    assert!(state.to_json(Some("secret")).is_err());
+
+    // An older replica's JSON says that it holds fields it cannot show.
+    let old = CausalDotStore::<meeting_v1::MeetingCrdt>::decode(&state.encode()).unwrap();
+    let shown = old.to_json(None).unwrap();
+    assert_eq!(shown.json, json!({"title": "Planning", "views": 7}));
+    // Seven fields it does not know, less `pinned`, which is off, so holds nothing.
+    assert_eq!(shown.omitted_unknown_fields, 6);
+}
+
+// The canonical transform keeps a batch's meaning: applying the canonical batch gives the
+// same value as applying the raw batch operation by operation, whenever it is valid.
+
+fn op() -> impl Strategy<Value = Op> {
+    let path = prop_oneof![
+        Just(vec!["title".to_owned()]),
+        Just(vec!["place".to_owned()]),
+        Just(vec!["place".to_owned(), "name".to_owned()]),
+        Just(vec!["tags".to_owned()]),
+        Just(vec!["tags".to_owned(), "a".to_owned()]),
+        Just(vec!["attendees".to_owned(), "ada".to_owned()]),
+        Just(vec![
+            "attendees".to_owned(),
+            "ada".to_owned(),
+            "name".to_owned()
+        ]),
+    ];
+    let action = prop_oneof![
+        (0..3u8).prop_map(|n| Action::Add(json!(n))),
+        (0..3u8).prop_map(|n| Action::Modify(json!(n))),
+        Just(Action::Delete),
+    ];
+    (path, action).prop_map(|(path, action)| {
+        // A value of the path's type, from the drawn number.
+        let action = match action {
+            Action::Add(n) | Action::Modify(n) if path.len() == 2 && path[0] == "tags" => {
+                Action::Add(n)
+            }
+            Action::Add(n) => Action::Add(value_for(&path, &n)),
+            Action::Modify(n) => Action::Modify(value_for(&path, &n)),
+            other => other,
+        };
+        Op { path, action }
+    })
+}
+
+fn value_for(path: &[String], n: &serde_json::Value) -> serde_json::Value {
+    match path
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        ["place"] => json!({"name": format!("p{n}")}),
+        ["tags"] => json!([format!("t{n}")]),
+        ["attendees", _] => json!({"name": format!("n{n}")}),
+        _ => json!(format!("v{n}")),
+    }
+}
+
+fn patch(ops: &[Op]) -> String {
+    let ops: Vec<serde_json::Value> = ops
+        .iter()
+        .map(|op| match &op.action {
+            Action::Add(value) => json!({"op": "add", "path": op.pointer(), "value": value}),
+            Action::Modify(value) | Action::Merge(value) => {
+                json!({"op": "replace", "path": op.pointer(), "value": value})
+            }
+            Action::Delete => json!({"op": "remove", "path": op.pointer()}),
+        })
+        .collect();
+    serde_json::Value::Array(ops).to_string()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn the_canonical_batch_means_what_the_raw_batch_means(
+        ops in prop::collection::vec(op(), 1..8),
+    ) {
+        let Ok(canonical) = canonicalize(ops.clone()) else {
+            return Ok(());
+        };
+        prop_assert!(canonical.len() <= ops.len());
+        let mut raw = meeting();
+        for op in &ops {
+            raw.apply_json(Format::Patch, &patch(std::slice::from_ref(op)), stamp(2_000), Forbidden::Reject)
+                .map_err(|error| TestCaseError::fail(error.to_string()))?;
+        }
+        let mut batched = meeting();
+        batched
+            .apply_json(Format::Patch, &patch(&canonical), stamp(2_000), Forbidden::Reject)
+            .map_err(|error| TestCaseError::fail(error.to_string()))?;
+        prop_assert_eq!(raw.store.to_value(), batched.store.to_value());
+    }
+}
