@@ -205,7 +205,7 @@ pub(crate) fn derive(model: &Model<'_>) -> TokenStream {
             fn decode_node(
                 node: ::crdtype::wire::NodeRef<'_>,
             ) -> ::core::result::Result<Self, ::crdtype::wire::DecodeError> {
-                match node.record() {
+                match node.record_only()? {
                     ::core::option::Option::Some(record) => {
                         <Self as ::crdtype::wire::WireRecord>::decode_record(record)
                     }

@@ -394,7 +394,8 @@ impl<V> DotStore for DotFun<V> {
     }
 }
 
-/// A key listed twice where keys must be unique.
+/// A key listed twice, or with a bottom value, in a received map: no honest replica
+/// writes either.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) struct DuplicateKey;
 
@@ -418,17 +419,19 @@ impl<K: Ord, V: DotStore> DotMap<K, V> {
         Self::default()
     }
 
-    /// A map of `entries` given in any order, without their bottom values; `Err` when a
-    /// key is listed twice.
-    pub(crate) fn from_entries(entries: Vec<(K, V)>) -> Result<Self, DuplicateKey> {
-        let listed = entries.len();
-        let entries: BTreeMap<K, V> = entries.into_iter().collect();
-        if entries.len() != listed {
+    /// Adds a key that the map does not have yet, with a value that is not bottom: how a
+    /// received map is rebuilt, entry by entry. `Err` when either does not hold.
+    pub(crate) fn insert_new(&mut self, key: K, value: V) -> Result<(), DuplicateKey> {
+        if value.is_bottom() {
             return Err(DuplicateKey);
         }
-        let mut map = Self { entries };
-        map.entries.retain(|_, value| !value.is_bottom());
-        Ok(map)
+        match self.entries.entry(key) {
+            std::collections::btree_map::Entry::Occupied(_) => Err(DuplicateKey),
+            std::collections::btree_map::Entry::Vacant(entry) => {
+                entry.insert(value);
+                Ok(())
+            }
+        }
     }
 
     /// Number of keys with a live value.

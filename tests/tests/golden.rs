@@ -190,6 +190,14 @@ fn tasks_v1_v2_v3() {
     );
     assert_eq!(decoded::<task_v1::TaskCrdt>(&bytes).store.to_value(), v1);
     assert_eq!(
+        decoded::<task_v2::TaskCrdt>(&bytes).store.to_value(),
+        task_v2::Task {
+            title: "Write".to_owned(),
+            estimate: "45m".to_owned(),
+            done: false,
+        }
+    );
+    assert_eq!(
         decoded::<task_v3::TaskCrdt>(&bytes).store.to_value(),
         task_v3::Task {
             title: "Write".to_owned(),

@@ -165,6 +165,118 @@ fn limits_are_enforced() {
     }
 }
 
+/// Register values of every kind the wire has: nullable, boolean, floating point.
+#[derive(crdtype::Crdt, Clone, Debug, Default, PartialEq)]
+struct Reading {
+    label: Option<String>,
+    valid: bool,
+    ratio: f64,
+    scale: f32,
+    #[crdt(mv)]
+    offset: Option<i32>,
+}
+
+#[test]
+fn values_of_every_kind_survive_the_wire_nulls_and_mixed_lists_included() {
+    let reading = Reading {
+        label: None,
+        valid: true,
+        ratio: -0.125,
+        scale: 1.5,
+        offset: Some(-3),
+    };
+    let mut state = ReadingCrdt::from_value(&reading, stamp(1_000));
+    assert_eq!(
+        CausalDotStore::<ReadingCrdt>::decode(&state.encode()).unwrap(),
+        state
+    );
+    // Concurrent writes of a value and of a null: one list of values of two kinds.
+    let mut other = state.clone();
+    let bob = HybridClock::with_wall_clock(ReplicaId::new(2), ManualClock::new(2_000)).now();
+    let ours = state
+        .store
+        .set_offset(&mut state.context, ReplicaId::new(1), Some(7));
+    let theirs = other
+        .store
+        .set_offset(&mut other.context, bob.replica, None);
+    state.join(theirs);
+    assert_eq!(state.store.offset().count(), 2, "two concurrent values");
+    let decoded = CausalDotStore::<ReadingCrdt>::decode(&state.encode()).unwrap();
+    assert_eq!(decoded, state);
+    assert_eq!(
+        decoded.store.offset().cloned().collect::<Vec<_>>(),
+        [Some(7), None]
+    );
+    drop(ours);
+}
+
+#[test]
+fn encoding_into_a_reused_encoder_allocates_nothing() {
+    let mut state = MeetingCrdt::from_value(&meeting(), stamp(1_000));
+    let delta = state
+        .store
+        .set_title(&mut state.context, stamp(2_000), "Retro".to_owned());
+    let mut encoder = crdtype::wire::Encoder::new();
+    let first = delta.encode_with(&mut encoder).to_vec();
+    let before = LIVE.get();
+    PEAK.set(before);
+    let again = delta.encode_with(&mut encoder).len();
+    assert_eq!(PEAK.get(), before, "no allocation");
+    assert_eq!(again, first.len());
+}
+
+/// An encoding whose many map entries all point at one shared child: verification counts
+/// each visit, and decoding costs memory per entry kept, in proportion to the input (this
+/// crafted shape is the costliest per byte known: about 32 bytes held per byte read, the
+/// figure `Limits` documents).
+#[test]
+fn shared_children_cost_memory_in_proportion_to_the_input() {
+    use flatbuffers::{FlatBufferBuilder, WIPOffset};
+    const ENTRIES: u64 = 50_000;
+    let mut fbb = FlatBufferBuilder::new();
+    // The child: a node with one dot, (1, 1).
+    let dots = fbb.create_vector(&[1u64, 1]);
+    let start = fbb.start_table();
+    fbb.push_slot_always(4, dots);
+    let child = fbb.end_table(start);
+    let children = fbb.create_vector(&vec![child; ENTRIES as usize]);
+    let keys: Vec<u64> = (0..ENTRIES).collect();
+    let keys = fbb.create_vector(&keys);
+    let start = fbb.start_table();
+    fbb.push_slot_always(4 + 2 * 2, keys); // Values.uints
+    let keys = fbb.end_table(start);
+    let start = fbb.start_table();
+    fbb.push_slot_always(4 + 2 * 10, keys); // Node.keys
+    fbb.push_slot_always(4 + 2 * 11, children); // Node.children
+    let node = fbb.end_table(start);
+    let start = fbb.start_table();
+    fbb.push_slot_always(4 + 2 * 20, node); // field 20, which `Meeting` does not have
+    let record = fbb.end_table(start);
+    let schema = fbb.create_string("Meeting");
+    let context = fbb.create_vector(&[1u64, 1, 1]);
+    let start = fbb.start_table();
+    fbb.push_slot_always(4, schema);
+    fbb.push_slot::<u32>(6, 9, 0);
+    fbb.push_slot_always(8, context);
+    fbb.push_slot_always::<WIPOffset<_>>(10, record);
+    let root = fbb.end_table(start);
+    fbb.finish_minimal(root);
+    let bytes = fbb.finished_data();
+
+    let (decoded, peak) = decode_measured::<MeetingCrdt>(bytes);
+    assert!(decoded, "a valid, if odd, encoding");
+    assert!(
+        peak <= 40 * bytes.len(),
+        "{peak} bytes held for {} bytes of input",
+        bytes.len()
+    );
+    let limits = Limits {
+        max_tables: 10_000,
+        ..Limits::default()
+    };
+    assert!(CausalDotStore::<MeetingCrdt>::decode_with(bytes, &limits).is_err());
+}
+
 // Malformed input: the cases the issue lists, on three entry points, with the memory each
 // decode allocates at its peak measured by a counting allocator.
 

@@ -14,13 +14,15 @@ pub const WIRE_TABLES: &str = include_str!("wire.fbs");
 /// placeholders, since FlatBuffers ids run without gaps), and the document at the root.
 ///
 /// A schema named `calendar.Event` gives table `Event` and root `EventDocument` in
-/// namespace `calendar`. A nested struct's or map value's fields are a generic `Record`
+/// namespace `calendar`; one named `Meeting`, table `Meeting` in namespace `schema`. A nested struct's or map value's fields are a generic `Record`
 /// here; their own schema's `.fbs` lists them.
 pub fn export(schema: &Schema) -> String {
-    let (namespace, table) = match schema.name.rsplit_once('.') {
-        Some((namespace, table)) => (Some(namespace), table),
-        None => (None, schema.name.as_str()),
-    };
+    // A schema without a namespace gets one, so that its tables cannot collide with the
+    // shared ones in `crdtype`.
+    let (namespace, table) = schema
+        .name
+        .rsplit_once('.')
+        .unwrap_or(("schema", schema.name.as_str()));
     let mut slots: BTreeMap<u32, String> = BTreeMap::new();
     for field in &schema.fields {
         slots.insert(
@@ -51,9 +53,7 @@ pub fn export(schema: &Schema) -> String {
     );
     out.push_str(WIRE_TABLES);
     out.push('\n');
-    if let Some(namespace) = namespace {
-        let _ = writeln!(out, "namespace {namespace};\n");
-    }
+    let _ = writeln!(out, "namespace {namespace};\n");
     let _ = writeln!(
         out,
         "// The fields of `{}`: field id N is the field with id N.",

@@ -10,8 +10,15 @@ use crate::{CausalContext, CausalDotStore, DotStore, LwwRegister, Timestamp};
 /// current version converts their values with an upgrade function, and, given a downgrade
 /// function, writes each of its own values there too, converted and at the same stamp (a
 /// twin), so that older replicas see it. The visible value is the latest write of either
-/// register (the current one on a tie: its twin only holds its conversion). A delete
-/// removes the observed writes of both.
+/// register (the current one on a tie: its twin only holds its conversion). A write
+/// without a downgrade removes the previous-type writes it has observed, as one with a
+/// downgrade replaces them with its twin; a delete removes the observed writes of both.
+///
+/// Every replica shows the same value (converted) on three conditions, which the schema
+/// author keeps: every version with the current type has a downgrade, or none has (the
+/// filter in [`get`](Self::get) depends on it); `upgrade(downgrade(c)) == c`; and
+/// `upgrade` takes any previous-type value, since it runs on what older replicas wrote. A
+/// second change of the same field's type keeps only the values of the type just before.
 ///
 /// ```
 /// use crdtype::{CausalDotStore, HybridClock, ReplicaId, Retyped};
@@ -87,7 +94,8 @@ impl<P, C> Retyped<P, C> {
     }
 
     /// Writes `value` at `stamp`, and its conversion by `downgrade`, if given, to the
-    /// previous-type register at the same stamp; returns the delta.
+    /// previous-type register at the same stamp (without one, removes the previous-type
+    /// writes observed here); returns the delta.
     pub fn set(
         &mut self,
         context: &mut CausalContext,
@@ -100,11 +108,12 @@ impl<P, C> Retyped<P, C> {
         C: Clone,
     {
         let mut delta = CausalDotStore::<Self>::new();
-        if let Some(downgrade) = downgrade {
-            let part = self.previous.set(context, stamp, downgrade(value.clone()));
-            delta.store.previous = part.store;
-            delta.context.join(&part.context);
-        }
+        let previous = match downgrade {
+            Some(downgrade) => self.previous.set(context, stamp, downgrade(value.clone())),
+            None => self.previous.delete(),
+        };
+        delta.store.previous = previous.store;
+        delta.context.join(&previous.context);
         let part = self.current.set(context, stamp, value);
         delta.store.current = part.store;
         delta.context.join(&part.context);

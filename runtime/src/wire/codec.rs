@@ -98,6 +98,12 @@ impl Encoder {
         }
     }
 
+    /// Empties the buffer and any fields gathered by an encoding that did not finish.
+    pub(crate) fn reset(&mut self) {
+        self.fbb.reset();
+        self.fields.clear();
+    }
+
     /// Writes `len` `u64`s, given last first; `None` when there are none.
     pub(crate) fn longs_backwards(
         &mut self,
@@ -201,9 +207,11 @@ impl Encoder {
     }
 
     /// Writes `store`'s node as field `id` of the record being gathered, unless the store
-    /// is bottom (an absent field decodes as bottom).
+    /// is bottom (an absent field decodes as bottom). Ids above the largest field id are
+    /// ignored: no schema has them.
+    #[doc(hidden)]
     pub fn field<S: WireStore>(&mut self, id: u16, store: &S) {
-        if !store.is_bottom() {
+        if id <= crdtype_model::MAX_FIELD_ID && !store.is_bottom() {
             let node = store.encode_node(self);
             self.fields.push((id, node));
         }
@@ -212,20 +220,23 @@ impl Encoder {
     /// Writes the record of the fields gathered by [`field`](Self::field) since `mark`
     /// (records nest, so each starts where its fields do: see
     /// [`fields_mark`](Self::fields_mark)).
+    #[doc(hidden)]
     pub fn record(&mut self, mark: usize) -> RecordOffset {
         let start = self.fbb.start_table();
-        for (id, node) in self.fields.drain(mark..) {
+        for (id, node) in self.fields.drain(mark.min(self.fields.len())..) {
             self.fbb.push_slot_always(slot(id), node.0);
         }
         RecordOffset(WIPOffset::new(self.fbb.end_table(start).value()))
     }
 
     /// Where the fields of a record about to be gathered start.
+    #[doc(hidden)]
     pub fn fields_mark(&self) -> usize {
         self.fields.len()
     }
 
     /// Writes a node whose only part is `record`: how a record is nested in another.
+    #[doc(hidden)]
     pub fn record_node(&mut self, record: RecordOffset) -> NodeOffset {
         self.node(NodeParts {
             fields: Some(record),
@@ -246,6 +257,28 @@ impl std::fmt::Debug for NodeRef<'_> {
     }
 }
 
+/// The parts a node can have, as a set: what a kind writes, and so all it accepts.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct Parts(u8);
+
+impl Parts {
+    pub(crate) const DOTS: Self = Self(1);
+    pub(crate) const STAMPS: Self = Self(1 << 1);
+    pub(crate) const VALUES: Self = Self(1 << 2);
+    pub(crate) const FIELDS: Self = Self(1 << 3);
+    pub(crate) const KEYS: Self = Self(1 << 4);
+    pub(crate) const CHILDREN: Self = Self(1 << 5);
+    pub(crate) const REMOVED: Self = Self(1 << 6);
+}
+
+impl std::ops::BitOr for Parts {
+    type Output = Self;
+
+    fn bitor(self, other: Self) -> Self {
+        Self(self.0 | other.0)
+    }
+}
+
 /// One entry of a node's dot function: its dot, its time if it has a stamp, its value if
 /// the node has values.
 pub(crate) struct ListedEntry<'a> {
@@ -255,6 +288,49 @@ pub(crate) struct ListedEntry<'a> {
 }
 
 impl<'a> NodeRef<'a> {
+    /// The parts the node has.
+    fn parts(&self) -> Parts {
+        let table = &self.table;
+        let values = table.values();
+        let has_values = values.texts().is_some()
+            || values.ints().is_some()
+            || values.uints().is_some()
+            || values.bools().is_some()
+            || values.floats().is_some()
+            || values.counts().is_some()
+            || values.kinds().is_some();
+        [
+            (table.dots().is_some(), Parts::DOTS),
+            (table.stamps().is_some(), Parts::STAMPS),
+            (has_values, Parts::VALUES),
+            (table.fields().is_some(), Parts::FIELDS),
+            (table.keys().is_some(), Parts::KEYS),
+            (table.children().is_some(), Parts::CHILDREN),
+            (table.removed().is_some(), Parts::REMOVED),
+        ]
+        .into_iter()
+        .filter(|(present, _)| *present)
+        .fold(Parts(0), |parts, (_, part)| parts | part)
+    }
+
+    /// Refuses a node with parts that the kind decoding it never writes: such a node was
+    /// not written by that kind, and reading part of it would lose the rest.
+    pub(crate) fn only(&self, allowed: Parts) -> Result<(), DecodeError> {
+        if self.parts().0 & !allowed.0 != 0 {
+            return Err(DecodeError::Invalid(
+                "a node has parts that its field's kind never writes",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The record of a nested struct's node, which has nothing else.
+    #[doc(hidden)]
+    pub fn record_only(&self) -> Result<Option<RecordRef<'a>>, DecodeError> {
+        self.only(Parts::FIELDS)?;
+        Ok(self.record())
+    }
+
     /// The node's dots: a dot set, or the dots of a dot function without times.
     pub(crate) fn dots(&self) -> Result<impl Iterator<Item = Dot> + 'a, DecodeError> {
         let list = self.table.dots();
@@ -278,6 +354,9 @@ impl<'a> NodeRef<'a> {
         let timed = stamps.map_or(0, |stamps| stamps.len());
         if !timed.is_multiple_of(4) {
             return Err(DecodeError::Invalid("a stamp list has a partial stamp"));
+        }
+        if stamps.is_some() && self.table.dots().is_some() {
+            return Err(DecodeError::Invalid("a node has both dots and stamps"));
         }
         let dots = self.dots()?;
         let untimed = if stamps.is_some() { None } else { Some(dots) };
@@ -334,7 +413,7 @@ impl<'a> NodeRef<'a> {
     }
 
     /// The node's record: the fields of a nested struct.
-    pub fn record(&self) -> Option<RecordRef<'a>> {
+    pub(crate) fn record(&self) -> Option<RecordRef<'a>> {
         self.table.fields().map(|table| RecordRef { table })
     }
 }
@@ -353,6 +432,7 @@ impl std::fmt::Debug for RecordRef<'_> {
 
 impl<'a> RecordRef<'a> {
     /// The field with id `id`, decoded; bottom when the record does not hold it.
+    #[doc(hidden)]
     pub fn field<S: WireStore>(&self, id: u16) -> Result<S, DecodeError> {
         match self.table.field(id) {
             Some(table) => S::decode_node(NodeRef { table }).map_err(|error| error.in_field(id)),
@@ -361,6 +441,7 @@ impl<'a> RecordRef<'a> {
     }
 
     /// The fields whose ids are not in `known`, kept opaque.
+    #[doc(hidden)]
     pub fn unknown_fields(&self, known: &[u16]) -> Result<super::UnknownFields, DecodeError> {
         let mut unknown = super::UnknownFields::default();
         for id in self.table.slot_ids() {

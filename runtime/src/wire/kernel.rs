@@ -5,9 +5,9 @@ use smallvec::SmallVec;
 
 use super::DecodeError;
 use super::codec::{
-    Encoder, ListedEntry, NodeOffset, NodeParts, NodeRef, Time, WireRecord, WireStore,
+    Encoder, ListedEntry, NodeOffset, NodeParts, NodeRef, Parts, Time, WireRecord, WireStore,
 };
-use super::value::{ValueKind, ValueRef, WireValue};
+use super::value::{ValueKind, ValueRef, WireValue, mismatch};
 use crate::crdt::lww::LwwWrite;
 use crate::dot_store::DuplicateKey;
 use crate::{
@@ -56,12 +56,18 @@ pub(crate) fn dot_fun<'a, V>(
             Ok((entry.dot, make(entry)?))
         })
         .collect::<Result<SmallVec<_>, DecodeError>>()?;
+    unique_dots(entries)
+}
+
+/// A dot function of received entries, which must not list a dot twice.
+pub(crate) fn unique_dots<V>(
+    entries: SmallVec<[(crate::Dot, V); 1]>,
+) -> Result<DotFun<V>, DecodeError> {
     DotFun::from_entries(entries).map_err(|_| DecodeError::Invalid("a dot is listed twice"))
 }
 
 fn dot_set(node: &NodeRef<'_>) -> Result<DotSet, DecodeError> {
-    let entries = node.dots()?.map(|dot| (dot, ())).collect();
-    DotFun::from_entries(entries).map_err(|_| DecodeError::Invalid("a dot is listed twice"))
+    unique_dots(node.dots()?.map(|dot| (dot, ())).collect())
 }
 
 fn value_of<'a>(entry: &ListedEntry<'a>) -> Result<ValueRef<'a>, DecodeError> {
@@ -82,6 +88,7 @@ impl<T: WireValue + Clone> WireStore for LwwRegister<T> {
     }
 
     fn decode_node(node: NodeRef<'_>) -> Result<Self, DecodeError> {
+        node.only(Parts::STAMPS | Parts::VALUES)?;
         let writes = dot_fun(&node, |entry| {
             let (wall_micros, logical) = entry
                 .time
@@ -103,6 +110,7 @@ impl<T: WireValue + Clone> WireStore for MvRegister<T> {
     }
 
     fn decode_node(node: NodeRef<'_>) -> Result<Self, DecodeError> {
+        node.only(Parts::DOTS | Parts::VALUES)?;
         let values = dot_fun(&node, |entry| T::from_wire(value_of(&entry)?))?;
         Ok(Self { values })
     }
@@ -116,12 +124,10 @@ impl WireStore for PnCounter {
     }
 
     fn decode_node(node: NodeRef<'_>) -> Result<Self, DecodeError> {
+        node.only(Parts::DOTS | Parts::VALUES)?;
         let totals = dot_fun(&node, |entry| match value_of(&entry)? {
             ValueRef::Counts(up, down) => Ok((up, down)),
-            other => Err(DecodeError::ValueKind {
-                expected: ValueKind::Counts,
-                found: other.kind(),
-            }),
+            other => mismatch(ValueKind::Counts, other),
         })?;
         Ok(Self { totals })
     }
@@ -134,6 +140,7 @@ impl WireStore for EwFlag {
     }
 
     fn decode_node(node: NodeRef<'_>) -> Result<Self, DecodeError> {
+        node.only(Parts::DOTS)?;
         Ok(Self {
             enables: dot_set(&node)?,
         })
@@ -147,6 +154,7 @@ impl WireStore for DotSet {
     }
 
     fn decode_node(node: NodeRef<'_>) -> Result<Self, DecodeError> {
+        node.only(Parts::DOTS)?;
         dot_set(&node)
     }
 }
@@ -168,7 +176,8 @@ pub(crate) fn dot_map_parts<'m, K: Ord, V: WireStore>(
     }
 }
 
-/// A dot map from a node's keys, each read by `key`, and child nodes.
+/// A dot map from a node's keys, each read by `key`, and child nodes, built entry by
+/// entry (a received map costs memory only for the entries it keeps).
 pub(crate) fn dot_map<K: Ord, V: WireStore>(
     node: &NodeRef<'_>,
     key: impl Fn(ValueRef<'_>) -> Result<K, DecodeError>,
@@ -178,12 +187,14 @@ pub(crate) fn dot_map<K: Ord, V: WireStore>(
     if keys.len() != count {
         return Err(DecodeError::Invalid("a node has not one child per key"));
     }
-    let entries = keys
-        .zip(children)
-        .map(|(k, child)| Ok((key(k)?, V::decode_node(child)?)))
-        .collect::<Result<Vec<_>, DecodeError>>()?;
-    DotMap::from_entries(entries)
-        .map_err(|DuplicateKey| DecodeError::Invalid("a key is listed twice"))
+    let mut map = DotMap::new();
+    for (k, child) in keys.zip(children) {
+        map.insert_new(key(k)?, V::decode_node(child)?)
+            .map_err(|DuplicateKey| {
+                DecodeError::Invalid("a key is listed twice, or with an empty value")
+            })?;
+    }
+    Ok(map)
 }
 
 impl<T: WireValue + Ord + Clone> WireStore for AwSet<T> {
@@ -193,6 +204,7 @@ impl<T: WireValue + Ord + Clone> WireStore for AwSet<T> {
     }
 
     fn decode_node(node: NodeRef<'_>) -> Result<Self, DecodeError> {
+        node.only(Parts::KEYS | Parts::CHILDREN)?;
         Ok(Self {
             elements: dot_map(&node, T::from_wire)?,
         })
@@ -207,6 +219,7 @@ impl<T: WireValue + Ord + Clone> WireStore for TwoPhaseSet<T> {
     }
 
     fn decode_node(node: NodeRef<'_>) -> Result<Self, DecodeError> {
+        node.only(Parts::KEYS | Parts::CHILDREN | Parts::REMOVED)?;
         let removed = node
             .removed()?
             .map(T::from_wire)
@@ -227,6 +240,7 @@ impl<K: WireValue + Ord + Clone, V: WireStore> WireStore for OrMap<K, V> {
     }
 
     fn decode_node(node: NodeRef<'_>) -> Result<Self, DecodeError> {
+        node.only(Parts::KEYS | Parts::CHILDREN)?;
         Ok(Self {
             entries: dot_map(&node, K::from_wire)?,
         })
@@ -244,6 +258,7 @@ impl<S: WireRecord> WireStore for Entry<S> {
     }
 
     fn decode_node(node: NodeRef<'_>) -> Result<Self, DecodeError> {
+        node.only(Parts::DOTS | Parts::FIELDS)?;
         Ok(Self {
             presence: dot_set(&node)?,
             value: match node.record() {

@@ -60,29 +60,33 @@ pub use value::{ValueKind, ValueRef, WireValue};
 use tables::{document, slot};
 
 /// Bounds on what decoding a received encoding may cost: every decode runs the FlatBuffers
-/// verifier with them before reading anything, and decoding allocates at most in
-/// proportion to `max_apparent_size`.
+/// verifier with them before reading anything. Decoding then holds memory in proportion
+/// to the input: at most about 32 bytes per byte read, for a crafted map of many tiny
+/// entries of an unknown field (measured in the tests), so `max_bytes` bounds it.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Limits {
-    /// The largest encoding accepted, in bytes. Default 16 MiB.
+    /// The largest encoding accepted, in bytes. Default 4 MiB: a map of 10,000 entries of
+    /// a struct of a text and a flag takes 1.6 MB.
     pub max_bytes: usize,
     /// The deepest nesting of tables: a nested struct adds two levels, a map entry three.
     /// Default 64.
     pub max_depth: usize,
-    /// The most tables in one encoding. Default 2^20.
+    /// The most table visits in one encoding (a table reached twice counts twice).
+    /// Default 2^18: a map of 10,000 entries of a struct of a text and a flag takes about
+    /// 40,000.
     pub max_tables: usize,
     /// The most bytes the encoding may expand to, counting shared parts once per use.
-    /// Default 64 MiB.
+    /// Default 16 MiB.
     pub max_apparent_size: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Self {
-            max_bytes: 16 << 20,
+            max_bytes: 4 << 20,
             max_depth: 64,
-            max_tables: 1 << 20,
-            max_apparent_size: 64 << 20,
+            max_tables: 1 << 18,
+            max_apparent_size: 16 << 20,
         }
     }
 }
@@ -130,12 +134,12 @@ pub enum DecodeError {
         value: String,
     },
     /// A problem within the field with this id.
-    #[error("field {id}: {source}")]
+    #[error("field {id}: {problem}")]
     Field {
         /// The field's id.
         id: u16,
         /// The problem.
-        source: Box<DecodeError>,
+        problem: Box<DecodeError>,
     },
     /// The state decoded, but it is not one an honest replica could have sent.
     #[error(transparent)]
@@ -146,7 +150,7 @@ impl DecodeError {
     fn in_field(self, id: u16) -> Self {
         Self::Field {
             id,
-            source: Box::new(self),
+            problem: Box::new(self),
         }
     }
 }
@@ -186,7 +190,7 @@ impl<S: TypedStore> CausalDotStore<S> {
     /// }
     /// ```
     pub fn encode_with<'e>(&self, encoder: &'e mut Encoder) -> &'e [u8] {
-        encoder.fbb.reset();
+        encoder.reset();
         let state = (!self.store.is_bottom()).then(|| self.store.encode_record(encoder));
         let runs: smallvec::SmallVec<[_; 4]> = self.context.runs().collect();
         let context = encoder.longs_backwards(

@@ -57,7 +57,9 @@ impl OpaqueValue {
 /// child nodes by key, a grow-only set of removed keys, and a record of nodes by field id.
 /// An opaque node keeps the parts as they came and joins each by its own rule, which is
 /// the rule of whatever CRDT wrote it: so it converges with the replicas that know the
-/// field, and is written back out unchanged.
+/// field, and is written back out with the same content (keys and values in this
+/// replica's order, which may differ from the writer's for keys that are nulls or
+/// floats).
 #[derive(Clone, PartialEq, Eq, Hash, Debug, Default)]
 pub struct OpaqueNode {
     dots: DotFun<Option<OpaqueValue>>,
@@ -141,10 +143,7 @@ impl WireStore for OpaqueNode {
                 let time = entry.time.unwrap_or_default();
                 Ok((time, value(&entry)))
             })?;
-            let dots = node.dots()?.map(|dot| (dot, None)).collect();
-            let dots = DotFun::from_entries(dots)
-                .map_err(|_| DecodeError::Invalid("a dot is listed twice"))?;
-            (dots, stamps)
+            (DotFun::default(), stamps)
         } else {
             (
                 dot_fun(&node, |entry| Ok(value(&entry)))?,
@@ -154,6 +153,7 @@ impl WireStore for OpaqueNode {
         let removed: BTreeSet<OpaqueValue> = node.removed()?.map(OpaqueValue::new).collect();
         let mut children: DotMap<OpaqueValue, Self> =
             dot_map(&node, |key| Ok(OpaqueValue::new(key)))?;
+        // As a join would leave it, and as the typed two-phase set decodes.
         children.retain(|key, _| !removed.contains(key));
         Ok(Self {
             dots,
@@ -196,6 +196,7 @@ impl UnknownFields {
     }
 
     /// Adds each unknown field to the record `encoder` is gathering.
+    #[doc(hidden)]
     pub fn encode_fields(&self, encoder: &mut Encoder) {
         for (id, node) in self.fields.iter() {
             encoder.field(*id, node);

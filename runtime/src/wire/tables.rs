@@ -1,4 +1,4 @@
-//! The tables of the wire format (`crdtype.fbs`) as FlatBuffers accessors: the one place
+//! The tables of the wire format (`derive/model/src/wire.fbs`) as FlatBuffers accessors: the one place
 //! that follows offsets in received bytes, and so the one place with `unsafe` code.
 //!
 //! Soundness rests on one rule: a table is only ever reached from a root that
@@ -102,7 +102,7 @@ impl Verifiable for DocumentTable<'_> {
 
 table!(
     /// A record (a derived struct's fields): slot `id` holds the `Node` of the field with
-    /// that id. Its slots are not listed in `crdtype.fbs`: each schema's exported `.fbs`
+    /// that id. Its slots are not listed in `wire.fbs`: each schema's exported `.fbs`
     /// names them.
     RecordTable
 );
@@ -130,6 +130,8 @@ impl Verifiable for RecordTable<'_> {
     fn run_verifier(v: &mut Verifier<'_, '_>, pos: usize) -> Result<(), InvalidFlatbuffer> {
         let slots = vtable_slots(v, pos)?;
         if slots > usize::from(MAX_RECORD_SLOTS) {
+            // The verifier's errors have none for this; a record that big is as costly to
+            // verify as many tables.
             return Err(InvalidFlatbuffer::TooManyTables);
         }
         let mut table = v.visit_table(pos)?;

@@ -57,23 +57,17 @@ impl ValueKind {
         Self::Counts,
     ];
 
+    /// The kind's place in [`ALL`](Self::ALL), where per-kind counters keep it; `None` for
+    /// a null, which has no column.
+    fn index(self) -> Option<usize> {
+        Self::ALL.iter().position(|kind| *kind == self)
+    }
+
     fn from_code(code: u8) -> Option<Self> {
         Self::ALL
             .into_iter()
             .chain([Self::Null])
             .find(|kind| kind.column() == u16::from(code))
-    }
-
-    /// The FlatBuffers type of the kind's column elements, as `.fbs` spells it.
-    pub const fn fbs_type(self) -> &'static str {
-        match self {
-            Self::Text => "string",
-            Self::Int => "long",
-            Self::UInt | Self::Counts => "ulong",
-            Self::Bool => "bool",
-            Self::Float => "double",
-            Self::Null => "null",
-        }
     }
 }
 
@@ -115,8 +109,9 @@ impl ValueRef<'_> {
 /// A type that a register, set or map key of a derived struct can hold: how it is written
 /// on the wire and read back.
 ///
-/// Implemented for `String`, `bool`, every integer type and `f32`/`f64`. For a type of
-/// your own, write it as one of these kinds:
+/// Implemented for `String`, `bool`, the integer types up to 64 bits, `f32`/`f64`, and
+/// `Option` of them (`None` is written as null, so an `Option<Option<T>>` reads `Some(None)`
+/// back as `None`). For a type of your own, write it as one of these kinds:
 ///
 /// ```
 /// use crdtype::wire::{DecodeError, ValueKind, ValueRef, WireValue};
@@ -154,7 +149,8 @@ pub trait WireValue: Sized {
     fn from_wire(value: ValueRef<'_>) -> Result<Self, DecodeError>;
 }
 
-fn mismatch<T>(expected: ValueKind, value: ValueRef<'_>) -> Result<T, DecodeError> {
+/// The error of a value of another kind than `expected`.
+pub(crate) fn mismatch<T>(expected: ValueKind, value: ValueRef<'_>) -> Result<T, DecodeError> {
     Err(DecodeError::ValueKind {
         expected,
         found: value.kind(),
@@ -303,7 +299,7 @@ where
     let (mut total, mut nulls) = (0, 0);
     for value in list() {
         total += 1;
-        match ValueKind::ALL.iter().position(|kind| *kind == value.kind()) {
+        match value.kind().index() {
             Some(index) => counts[index] += 1,
             None => nulls += 1,
         }
@@ -438,7 +434,7 @@ impl<'a> Values<'a> {
                     match ValueKind::from_code(code) {
                         Some(ValueKind::Null) => {}
                         Some(kind) => {
-                            if let Some(index) = ValueKind::ALL.iter().position(|k| *k == kind) {
+                            if let Some(index) = kind.index() {
                                 listed[index] += 1;
                             }
                         }
@@ -522,7 +518,7 @@ impl<'a> Iterator for Values<'a> {
             (None, Some(kinds)) => match ValueKind::from_code(kinds.get(position))? {
                 ValueKind::Null => Some(ValueRef::Null),
                 kind => {
-                    let column = ValueKind::ALL.iter().position(|k| *k == kind)?;
+                    let column = kind.index()?;
                     let index = self.next[column];
                     self.next[column] += 1;
                     self.get(kind, index)

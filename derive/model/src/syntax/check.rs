@@ -111,6 +111,7 @@ fn check_skip(model: &Model<'_>, errors: &mut Accumulator) {
             ("id", field.spans.id),
             ("since", field.spans.since),
             ("renamed_from", field.spans.renamed_from),
+            ("was", field.was.as_ref().map(|was| was.span)),
         ] {
             if let Some(span) = span {
                 errors.push(error(
