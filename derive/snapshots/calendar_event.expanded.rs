@@ -124,11 +124,8 @@ impl ::crdtype::json::JsonDocument for CalendarEventCrdt {
         path: &[::std::string::String],
         depth: usize,
         action: &::crdtype::json::Action,
-    ) -> ::core::result::Result<
-        ::crdtype::CausalDotStore<Self>,
-        ::crdtype::json::InputError,
-    > {
-        let mut delta = ::crdtype::CausalDotStore::<Self>::new();
+        delta: &mut ::crdtype::CausalDotStore<Self>,
+    ) -> ::core::result::Result<(), ::crdtype::json::InputError> {
         match path.get(depth).map(::std::string::String::as_str) {
             ::core::option::Option::Some("title") => {
                 let part = ::crdtype::__private::JsonField::<
@@ -172,10 +169,19 @@ impl ::crdtype::json::JsonDocument for CalendarEventCrdt {
             }
             ::core::option::Option::Some(_) => cx.forbid(path),
             ::core::option::Option::None => {
-                return ::crdtype::__private::nested_write(self, cx, path, depth, action);
+                delta
+                    .join(
+                        ::crdtype::__private::nested_write(
+                            self,
+                            cx,
+                            path,
+                            depth,
+                            action,
+                        )?,
+                    );
             }
         }
-        ::core::result::Result::Ok(delta)
+        ::core::result::Result::Ok(())
     }
     fn json_read(
         &self,

@@ -158,8 +158,8 @@ pub(crate) fn derive(model: &Model<'_>) -> TokenStream {
                 path: &[::std::string::String],
                 depth: usize,
                 action: &::crdtype::json::Action,
-            ) -> ::core::result::Result<::crdtype::CausalDotStore<Self>, ::crdtype::json::InputError> {
-                let mut delta = ::crdtype::CausalDotStore::<Self>::new();
+                delta: &mut ::crdtype::CausalDotStore<Self>,
+            ) -> ::core::result::Result<(), ::crdtype::json::InputError> {
                 match path.get(depth).map(::std::string::String::as_str) {
                     #(
                         ::core::option::Option::Some(#input_names) => {
@@ -170,10 +170,10 @@ pub(crate) fn derive(model: &Model<'_>) -> TokenStream {
                     // Read-only and unknown fields.
                     ::core::option::Option::Some(_) => cx.forbid(path),
                     ::core::option::Option::None => {
-                        return ::crdtype::__private::nested_write(self, cx, path, depth, action);
+                        delta.join(::crdtype::__private::nested_write(self, cx, path, depth, action)?);
                     }
                 }
-                ::core::result::Result::Ok(delta)
+                ::core::result::Result::Ok(())
             }
 
             fn json_read(

@@ -24,14 +24,15 @@ pub trait JsonDocument: TypedStore {
     const VIEWS: &'static [&'static str];
 
     /// Applies `action` at `path`, whose segment `depth` names one of this struct's
-    /// fields; returns the delta (empty while checking).
+    /// fields, and adds what it changed to `delta` (nothing while checking).
     fn json_write(
         &mut self,
         cx: &mut WriteCx<'_>,
         path: &[String],
         depth: usize,
         action: &Action,
-    ) -> Result<CausalDotStore<Self>, InputError>;
+        delta: &mut CausalDotStore<Self>,
+    ) -> Result<(), InputError>;
 
     /// The fields `view` shows (every replicated field for `None`) as a JSON object.
     fn json_read(&self, cx: &mut ReadCx, view: Option<&str>) -> Value;
@@ -421,8 +422,10 @@ pub fn nested_write<S: JsonDocument>(
     depth: usize,
     action: &Action,
 ) -> Result<CausalDotStore<S>, InputError> {
+    let mut delta = CausalDotStore::new();
     if depth < path.len() {
-        return store.json_write(cx, path, depth, action);
+        store.json_write(cx, path, depth, action, &mut delta)?;
+        return Ok(delta);
     }
     let members = match written(action) {
         Some(Value::Object(members)) => Some(members),
@@ -438,7 +441,6 @@ pub fn nested_write<S: JsonDocument>(
     // A merge patch's object merges; anything else replaces, and a reset is replacing
     // with nothing.
     let replacing = members.is_none() || !matches!(action, Action::Merge(_));
-    let mut delta = CausalDotStore::new();
     let mut member_path = path.to_vec();
     for field in S::JSON_FIELDS {
         let member = members.and_then(|members| members.get(field.name));
@@ -450,7 +452,7 @@ pub fn nested_write<S: JsonDocument>(
             None => continue,
         };
         member_path.push(field.name.to_owned());
-        delta.join(store.json_write(cx, &member_path, depth, &member_action)?);
+        store.json_write(cx, &member_path, depth, &member_action, &mut delta)?;
         member_path.pop();
     }
     // Members that are not fields: unknown, refused or dropped like any such path.

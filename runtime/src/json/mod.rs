@@ -166,8 +166,8 @@ impl<S: JsonDocument> CausalDotStore<S> {
     ) -> Result<Applied<S>, InputError> {
         let value: Value = serde_json::from_str(input)?;
         let ops = match format {
-            Format::Object => object_ops::<S>(&value, true)?,
-            Format::MergePatch => object_ops::<S>(&value, false)?,
+            Format::Object => object_ops::<S>(value, true)?,
+            Format::MergePatch => object_ops::<S>(value, false)?,
             Format::Patch => canonicalize(canonical::patch_ops(
                 &value,
                 &self.to_json(None).map(|out| out.json).unwrap_or_default(),
@@ -175,8 +175,10 @@ impl<S: JsonDocument> CausalDotStore<S> {
         };
         // Check every operation first, so that a refused input changes nothing.
         let mut check = WriteCx::new(&mut self.context, stamp, false, forbidden);
+        let mut unchanged = CausalDotStore::new();
         for op in &ops {
-            self.store.json_write(&mut check, &op.path, 0, &op.action)?;
+            self.store
+                .json_write(&mut check, &op.path, 0, &op.action, &mut unchanged)?;
         }
         let dropped = check.into_dropped();
         if forbidden == Forbidden::Reject && !dropped.is_empty() {
@@ -185,7 +187,8 @@ impl<S: JsonDocument> CausalDotStore<S> {
         let mut delta = CausalDotStore::new();
         let mut apply = WriteCx::new(&mut self.context, stamp, true, forbidden);
         for op in &ops {
-            delta.join(self.store.json_write(&mut apply, &op.path, 0, &op.action)?);
+            self.store
+                .json_write(&mut apply, &op.path, 0, &op.action, &mut delta)?;
         }
         Ok(Applied { delta, dropped })
     }
@@ -206,7 +209,7 @@ impl<S: JsonDocument> CausalDotStore<S> {
 
 /// The operations of an object or merge patch: one per member (a `null` resets), and with
 /// `reset_absent`, a reset of every writable field the object leaves out.
-fn object_ops<S: JsonDocument>(value: &Value, reset_absent: bool) -> Result<Vec<Op>, InputError> {
+fn object_ops<S: JsonDocument>(value: Value, reset_absent: bool) -> Result<Vec<Op>, InputError> {
     let Value::Object(members) = value else {
         return Err(InputError::Shape {
             format: if reset_absent {
@@ -217,27 +220,29 @@ fn object_ops<S: JsonDocument>(value: &Value, reset_absent: bool) -> Result<Vec<
             reason: "expected an object of fields".to_owned(),
         });
     };
+    let absent: Vec<Op> = if reset_absent {
+        S::JSON_FIELDS
+            .iter()
+            .filter(|field| field.writable && !members.contains_key(field.name))
+            .map(|field| Op {
+                path: vec![field.name.to_owned()],
+                action: Action::Delete,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let mut ops: Vec<Op> = members
-        .iter()
+        .into_iter()
         .map(|(name, value)| Op {
-            path: vec![name.clone()],
+            path: vec![name],
             action: if value.is_null() {
                 Action::Delete
             } else {
-                Action::Modify(value.clone())
+                Action::Modify(value)
             },
         })
         .collect();
-    if reset_absent {
-        ops.extend(
-            S::JSON_FIELDS
-                .iter()
-                .filter(|field| field.writable && !members.contains_key(field.name))
-                .map(|field| Op {
-                    path: vec![field.name.to_owned()],
-                    action: Action::Delete,
-                }),
-        );
-    }
+    ops.extend(absent);
     Ok(ops)
 }
