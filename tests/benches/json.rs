@@ -74,6 +74,45 @@ fn canonicalize_10_ops(bencher: Bencher<'_, '_>) {
         .bench_local_values(canonicalize);
 }
 
+/// One parsed operation of each action applied (checked, then written): the cost per
+/// field operation without parsing.
+#[divan::bench(args = ["add", "modify", "delete"])]
+fn apply_one_parsed_op(bencher: Bencher<'_, '_>, action: &str) {
+    let mut state = state();
+    let at = stamp(2_000);
+    let op = Op {
+        path: vec!["title".to_owned()],
+        action: match action {
+            "add" => Action::Add(json!("Retro")),
+            "modify" => Action::Modify(json!("Retro")),
+            _ => Action::Delete,
+        },
+    };
+    let ops = [op];
+    bencher.bench_local(|| {
+        state
+            .apply_ops(black_box(&ops), at, Forbidden::Reject)
+            .unwrap()
+    });
+}
+
+/// The input filter on one field input may not write (`Meeting::views` is read-only):
+/// the operation is checked and dropped.
+#[divan::bench]
+fn filter_one_read_only_field(bencher: Bencher<'_, '_>) {
+    let mut state = crdtype_tests::MeetingCrdt::from_value(&Default::default(), stamp(1_000));
+    let ops = [Op {
+        path: vec!["views".to_owned()],
+        action: Action::Modify(json!(1000)),
+    }];
+    let at = stamp(2_000);
+    bencher.bench_local(|| {
+        state
+            .apply_ops(black_box(&ops), at, Forbidden::Drop)
+            .unwrap()
+    });
+}
+
 /// Output of a whole event as JSON.
 #[divan::bench]
 fn to_json(bencher: Bencher<'_, '_>) {

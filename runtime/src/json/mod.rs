@@ -168,15 +168,26 @@ impl<S: JsonDocument> CausalDotStore<S> {
         let ops = match format {
             Format::Object => object_ops::<S>(value, true)?,
             Format::MergePatch => object_ops::<S>(value, false)?,
-            Format::Patch => canonicalize(canonical::patch_ops(
-                &value,
-                &self.to_json(None).map(|out| out.json).unwrap_or_default(),
-            )?)?,
+            Format::Patch => {
+                let document = self.to_json(None).map(|out| out.json).unwrap_or_default();
+                canonicalize(canonical::patch_ops(&value, &document)?)?
+            }
         };
+        self.apply_ops(&ops, stamp, forbidden)
+    }
+
+    /// Applies operations already read from input (and, for a patch, made canonical) at
+    /// `stamp`, all or none, through the same checks as [`apply_json`](Self::apply_json).
+    pub fn apply_ops(
+        &mut self,
+        ops: &[Op],
+        stamp: Timestamp,
+        forbidden: Forbidden,
+    ) -> Result<Applied<S>, InputError> {
         // Check every operation first, so that a refused input changes nothing.
         let mut check = WriteCx::new(&mut self.context, stamp, false, forbidden);
         let mut unchanged = CausalDotStore::new();
-        for op in &ops {
+        for op in ops {
             self.store
                 .json_write(&mut check, &op.path, 0, &op.action, &mut unchanged)?;
         }
@@ -186,7 +197,7 @@ impl<S: JsonDocument> CausalDotStore<S> {
         }
         let mut delta = CausalDotStore::new();
         let mut apply = WriteCx::new(&mut self.context, stamp, true, forbidden);
-        for op in &ops {
+        for op in ops {
             self.store
                 .json_write(&mut apply, &op.path, 0, &op.action, &mut delta)?;
         }
