@@ -240,6 +240,17 @@ impl<W: WallClock> HybridClock<W> {
     /// it. A stamp more than the skew bound ahead of local wall time is refused and the clock
     /// does not move.
     pub fn observe(&mut self, remote: Timestamp) -> Result<(), ClockSkew> {
+        self.check(remote)?;
+        self.last = self.last.max(HighWaterMark {
+            wall_micros: remote.wall_micros,
+            logical: remote.logical,
+        });
+        Ok(())
+    }
+
+    /// Whether [`observe`](Self::observe) would accept `remote`, without moving the clock:
+    /// for a receiver that checks everything before it changes anything.
+    pub fn check(&self, remote: Timestamp) -> Result<(), ClockSkew> {
         let local_wall_micros = self.wall.now_micros();
         let ahead_micros = remote.wall_micros.saturating_sub(local_wall_micros);
         if ahead_micros > self.max_skew_micros {
@@ -250,10 +261,6 @@ impl<W: WallClock> HybridClock<W> {
                 max_skew_micros: self.max_skew_micros,
             });
         }
-        self.last = self.last.max(HighWaterMark {
-            wall_micros: remote.wall_micros,
-            logical: remote.logical,
-        });
         Ok(())
     }
 }

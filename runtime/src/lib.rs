@@ -100,6 +100,7 @@ mod document;
 mod dot;
 mod dot_store;
 pub mod json;
+pub mod ops;
 pub mod wire;
 
 #[doc(hidden)]

@@ -57,7 +57,8 @@ pub use codec::{Encoder, NodeOffset, NodeRef, RecordOffset, RecordRef, WireRecor
 pub use opaque::{OpaqueNode, UnknownFields};
 pub use value::{ValueKind, ValueRef, WireValue};
 
-use tables::{document, slot};
+use tables::document;
+pub(crate) use tables::slot;
 
 /// Bounds on what decoding a received encoding may cost: every decode runs the FlatBuffers
 /// verifier with them before reading anything. Decoding then holds memory in proportion

@@ -1,0 +1,833 @@
+//! Operations: every change that leaves a replica is a signed operation that receivers
+//! authenticate, order and apply exactly once.
+//!
+//! An operation has an id (a [`Dot`]: its device's replica id and a sequence number of
+//! that device's operations), the document's id, a kind, the writer's schema name and
+//! version, its hybrid-clock stamp, the hashes of the heads its writer had seen (its
+//! parents), a payload (the encoded delta) and an Ed25519 signature. The signature covers
+//! the header, which holds the BLAKE3 hash of the payload as sent; the operation's hash is
+//! the BLAKE3 hash of its signed header bytes.
+//!
+//! Design decisions:
+//! - **BLAKE3** for hashes: a 256-bit cryptographic hash several times faster than SHA-256
+//!   in software, with no length-extension weakness; the operation's hash links the DAG,
+//!   so its cost is paid on every operation.
+//! - **Admission.** A document's id is derived from its creator's key and a salt
+//!   ([`DocumentId::derive`]), so the first operation (the genesis: the creator admitting
+//!   itself, the salt as its payload) is verifiable by anyone who knows the id, without
+//!   trusting whoever sent it. Other devices are admitted by operations of kind
+//!   [`OpKind::Admission`] signed by an already admitted device; they travel in the DAG
+//!   like edits, so every replica derives the same set of devices from the same
+//!   operations. An operation from a device not (yet) admitted waits while some of its
+//!   parents are missing (its admission may be among them) and is refused once they are
+//!   all here.
+//! - **Receiving** runs one pipeline: verify structure (the FlatBuffers verifier) ->
+//!   authenticate the device -> verify the signature (strict Ed25519) -> check the
+//!   payload's hash -> check clock skew -> deduplicate (an operation applied twice changes
+//!   nothing; the same id with other content is an equivocation, refused, and kept as
+//!   evidence) -> causal gate (parents and the device's earlier operations first; a
+//!   bounded buffer per device holds what waits) -> migrate (decode the payload into the
+//!   local schema version) -> join -> record. Every check runs before anything changes, so
+//!   a refused operation leaves the state, heads, buffer and clock as they were.
+
+mod format;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use ed25519_dalek::{Signature, Signer};
+pub use ed25519_dalek::{SigningKey, VerifyingKey};
+use flatbuffers::InvalidFlatbuffer;
+
+use crate::wire::DecodeError;
+use crate::{
+    CausalContext, CausalDotStore, ClockSkew, Dot, HybridClock, ReplicaId, SystemClock, Timestamp,
+    TypedStore, WallClock,
+};
+
+/// A document's id: 16 bytes derived from its creator's key and a salt.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DocumentId([u8; 16]);
+
+impl DocumentId {
+    /// The id of the document that `creator` makes with `salt` (16 random bytes, so that
+    /// one device makes many documents): the first 16 bytes of BLAKE3 of both, under a
+    /// context string of its own.
+    pub fn derive(creator: &VerifyingKey, salt: &[u8; 16]) -> Self {
+        let mut hasher = blake3::Hasher::new_derive_key("crdtype 2026 document id");
+        hasher.update(creator.as_bytes());
+        hasher.update(salt);
+        let mut id = [0; 16];
+        hasher.finalize_xof().fill(&mut id);
+        Self(id)
+    }
+
+    /// The id's bytes.
+    pub fn as_bytes(&self) -> &[u8; 16] {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for DocumentId {
+    /// As a UUID: `8-4-4-4-12` hexadecimal digits.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (index, byte) in self.0.iter().enumerate() {
+            if matches!(index, 4 | 6 | 8 | 10) {
+                f.write_str("-")?;
+            }
+            write!(f, "{byte:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Debug for DocumentId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DocumentId({self})")
+    }
+}
+
+/// An operation's hash: BLAKE3 of its signed header bytes.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct OpHash(pub [u8; 32]);
+
+impl std::fmt::Debug for OpHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "OpHash(")?;
+        for byte in &self.0[..6] {
+            write!(f, "{byte:02x}")?;
+        }
+        write!(f, "…)")
+    }
+}
+
+/// What an operation carries.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum OpKind {
+    /// A delta of the document.
+    Patch,
+    /// A whole state of the document.
+    Snapshot,
+    /// A device admitted to the document (the first one, the genesis, admits its creator).
+    Admission,
+}
+
+impl OpKind {
+    fn code(self) -> u8 {
+        match self {
+            Self::Patch => 0,
+            Self::Snapshot => 1,
+            Self::Admission => 2,
+        }
+    }
+
+    fn from_code(code: u8) -> Option<Self> {
+        [Self::Patch, Self::Snapshot, Self::Admission]
+            .into_iter()
+            .find(|kind| kind.code() == code)
+    }
+}
+
+/// Why an operation was refused. The log is as it was (but for [`OpLog::evidence`]).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReceiveError {
+    /// The bytes are longer than [`OpLimits::max_op_bytes`].
+    #[error("an operation of {bytes} bytes, more than the limit of {limit}")]
+    TooLarge {
+        /// Its length.
+        bytes: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// The FlatBuffers verifier refused the bytes.
+    #[error("not an operation: {0}")]
+    Malformed(#[from] InvalidFlatbuffer),
+    /// Well-formed, but not a valid operation.
+    #[error("not a valid operation: {0}")]
+    Invalid(&'static str),
+    /// An operation of another document.
+    #[error("an operation of document {found:?}, not {expected:?}")]
+    WrongDocument {
+        /// This log's document.
+        expected: DocumentId,
+        /// The operation's.
+        found: Vec<u8>,
+    },
+    /// The device is not admitted to the document.
+    #[error("replica {0} is not admitted to the document")]
+    UnknownDevice(ReplicaId),
+    /// Signed by an admitted device other than the one it names.
+    #[error("an operation of replica {claimed} signed by replica {signer}")]
+    SignedByAnotherDevice {
+        /// The replica the operation names.
+        claimed: ReplicaId,
+        /// The replica whose key signed it.
+        signer: ReplicaId,
+    },
+    /// The signature does not verify (strict Ed25519) under the device's key.
+    #[error("the signature of an operation of replica {0} does not verify")]
+    BadSignature(ReplicaId),
+    /// The payload is not the one the signed header hashes.
+    #[error("the payload does not match the hash its signed header holds")]
+    PayloadHashMismatch,
+    /// Stamped too far in the future.
+    #[error(transparent)]
+    ClockSkew(#[from] ClockSkew),
+    /// The same operation id with other content: the first is kept, this one refused, and
+    /// both are in [`OpLog::evidence`].
+    #[error("replica {} issued two different operations numbered {}", id.replica(), id.seq())]
+    Equivocation {
+        /// The id used twice.
+        id: Dot,
+    },
+    /// The buffer of operations waiting for their parents is full: that of this device,
+    /// or, for replica 0, that of devices not admitted yet.
+    #[error("too many operations of replica {0} wait for their parents")]
+    BufferFull(ReplicaId),
+    /// An admission of a device that is admitted with another key.
+    #[error("replica {0} is admitted with another key")]
+    KeyConflict(ReplicaId),
+    /// The payload does not decode as a state of this schema.
+    #[error("the payload: {0}")]
+    Payload(#[from] DecodeError),
+}
+
+/// An operation's fields: to read one without checking its signature, or to sign one.
+/// Receivers never need it; tests and fuzzers use it to build operations a correct writer
+/// would not.
+#[derive(Clone, PartialEq, Debug)]
+pub struct OpFields {
+    /// The operation's id: its device and its number among that device's operations.
+    pub id: Dot,
+    /// The document's id bytes.
+    pub document: [u8; 16],
+    /// What it carries.
+    pub kind: OpKind,
+    /// The writer's schema name.
+    pub schema: String,
+    /// The writer's schema version.
+    pub version: u32,
+    /// The writer's hybrid-clock stamp (its replica is the id's).
+    pub stamp: Timestamp,
+    /// The heads the writer had seen.
+    pub parents: Vec<OpHash>,
+    /// The encoded delta or state; an admission's is empty, the genesis's is its salt.
+    pub payload: Vec<u8>,
+    /// The device an admission admits.
+    pub admitted: Option<(ReplicaId, VerifyingKey)>,
+}
+
+impl OpFields {
+    /// The fields of an operation's bytes, structure checked, signature not.
+    pub fn read(bytes: &[u8]) -> Result<Self, ReceiveError> {
+        let signed = format::signed_op(bytes)?;
+        let header = format::header(signed.header())?;
+        let replica = ReplicaId::new(header.replica());
+        Ok(Self {
+            id: Dot::new(replica, header.seq()),
+            document: header
+                .document()
+                .try_into()
+                .map_err(|_| ReceiveError::Invalid("a document id is not 16 bytes"))?,
+            kind: OpKind::from_code(header.kind())
+                .ok_or(ReceiveError::Invalid("an unknown kind"))?,
+            schema: header.schema().to_owned(),
+            version: header.version(),
+            stamp: Timestamp {
+                wall_micros: header.wall_micros(),
+                logical: header.logical(),
+                replica,
+            },
+            parents: parents(header.parents())?,
+            payload: signed.payload().to_vec(),
+            admitted: admitted(&header)?,
+        })
+    }
+
+    /// The operation's bytes, signed with `key`.
+    pub fn sign(&self, key: &SigningKey) -> Vec<u8> {
+        self.sign_with_hash(key).0
+    }
+
+    fn sign_with_hash(&self, key: &SigningKey) -> (Vec<u8>, OpHash) {
+        let parents: Vec<u8> = self.parents.iter().flat_map(|parent| parent.0).collect();
+        let payload_hash = blake3::hash(&self.payload);
+        let admitted_key = self
+            .admitted
+            .map(|(replica, key)| (replica.get(), key.to_bytes()));
+        let header = format::write_header(&format::HeaderFields {
+            replica: self.id.replica().get(),
+            seq: self.id.seq(),
+            document: &self.document,
+            kind: self.kind.code(),
+            schema: &self.schema,
+            version: self.version,
+            wall_micros: self.stamp.wall_micros,
+            logical: self.stamp.logical,
+            parents: &parents,
+            payload_hash: payload_hash.as_bytes(),
+            admitted: admitted_key
+                .as_ref()
+                .map(|(replica, key)| (*replica, &key[..])),
+        });
+        let signature = key.sign(&header);
+        let hash = OpHash(*blake3::hash(&header).as_bytes());
+        (
+            format::write_signed(&header, &signature.to_bytes(), &self.payload),
+            hash,
+        )
+    }
+}
+
+/// The parent hashes a header lists: 32 bytes each, none twice.
+fn parents(bytes: &[u8]) -> Result<Vec<OpHash>, ReceiveError> {
+    if !bytes.len().is_multiple_of(32) {
+        return Err(ReceiveError::Invalid("a parent hash is not 32 bytes"));
+    }
+    let parents: Vec<OpHash> = bytes
+        .chunks_exact(32)
+        .filter_map(|chunk| chunk.try_into().ok().map(OpHash))
+        .collect();
+    if parents.iter().collect::<BTreeSet<_>>().len() != parents.len() {
+        return Err(ReceiveError::Invalid("a parent is listed twice"));
+    }
+    Ok(parents)
+}
+
+/// The device an admission admits; `None` for other kinds.
+fn admitted(
+    header: &format::HeaderTable<'_>,
+) -> Result<Option<(ReplicaId, VerifyingKey)>, ReceiveError> {
+    if OpKind::from_code(header.kind()) != Some(OpKind::Admission) {
+        return Ok(None);
+    }
+    let key: [u8; 32] = header
+        .admitted_key()
+        .try_into()
+        .map_err(|_| ReceiveError::Invalid("an admission without a 32-byte key"))?;
+    let key = VerifyingKey::from_bytes(&key)
+        .map_err(|_| ReceiveError::Invalid("an admitted key is not a valid key"))?;
+    Ok(Some((ReplicaId::new(header.admitted_replica()), key)))
+}
+
+/// What receiving an operation did.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Received {
+    /// Applied, with this many operations that waited for it applied too.
+    Applied {
+        /// Buffered operations released by this one.
+        released: usize,
+    },
+    /// Already applied, or already waiting: nothing changed.
+    Duplicate,
+    /// Waits for parents (or the device's earlier operations) that have not arrived.
+    Buffered,
+}
+
+/// Bounds on what an [`OpLog`] accepts.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct OpLimits {
+    /// The largest operation, in bytes. Default 4 MiB.
+    pub max_op_bytes: usize,
+    /// The most operations of one admitted device that may wait for their parents.
+    /// Default 256.
+    pub max_waiting_per_device: usize,
+    /// The most operations of devices not admitted yet that may wait, all together (their
+    /// signatures cannot be checked until an admission arrives). Default 256.
+    pub max_waiting_unadmitted: usize,
+}
+
+impl Default for OpLimits {
+    fn default() -> Self {
+        Self {
+            max_op_bytes: 4 << 20,
+            max_waiting_per_device: 256,
+            max_waiting_unadmitted: 256,
+        }
+    }
+}
+
+/// Two signed operations with the same id: proof that their device equivocated.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Equivocation {
+    /// The id both carry.
+    pub id: Dot,
+    /// The operation applied first, as received.
+    pub kept: Vec<u8>,
+    /// The other one, as received.
+    pub refused: Vec<u8>,
+}
+
+/// An operation that passed every check but the causal gate.
+struct Checked<S> {
+    hash: OpHash,
+    id: Dot,
+    stamp: Timestamp,
+    parents: Vec<OpHash>,
+    effect: Effect<S>,
+    bytes: Vec<u8>,
+}
+
+enum Effect<S> {
+    Join(CausalDotStore<S>),
+    Admit(ReplicaId, VerifyingKey),
+}
+
+/// One document's verified history and state: the devices admitted, every operation
+/// applied (as received, for sending on), the heads, the operations waiting for their
+/// parents, and the state they add up to.
+#[derive(Clone)]
+pub struct OpLog<S, W = SystemClock> {
+    document: DocumentId,
+    state: CausalDotStore<S>,
+    clock: HybridClock<W>,
+    limits: OpLimits,
+    devices: BTreeMap<ReplicaId, VerifyingKey>,
+    applied: BTreeMap<OpHash, Vec<u8>>,
+    ids: BTreeMap<Dot, OpHash>,
+    last_seq: BTreeMap<ReplicaId, u64>,
+    heads: BTreeSet<OpHash>,
+    waiting: BTreeMap<ReplicaId, Vec<Vec<u8>>>,
+    unadmitted: Vec<Vec<u8>>,
+    evidence: Vec<Equivocation>,
+}
+
+impl<S, W> std::fmt::Debug for OpLog<S, W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpLog")
+            .field("document", &self.document)
+            .field("devices", &self.devices.keys().collect::<Vec<_>>())
+            .field("applied", &self.applied.len())
+            .field("heads", &self.heads)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: TypedStore, W: WallClock> OpLog<S, W> {
+    /// A new document made by the device with `key`, whose clock is `clock` (and so whose
+    /// replica id is the clock's), and the bytes of its genesis operation, which every
+    /// other replica must receive first.
+    pub fn create(key: &SigningKey, salt: [u8; 16], clock: HybridClock<W>) -> (Self, Vec<u8>) {
+        let replica = clock.replica();
+        let document = DocumentId::derive(&key.verifying_key(), &salt);
+        let mut log = Self::open(document, clock);
+        let stamp = log.clock.now();
+        let admitted = Some((replica, key.verifying_key()));
+        let genesis = log.sign_at(key, OpKind::Admission, &salt, admitted, stamp);
+        log.devices.insert(replica, key.verifying_key());
+        let genesis = log.record(genesis, &[]);
+        (log, genesis)
+    }
+
+    /// An empty log of the document `document`, to receive its operations, starting with
+    /// its genesis.
+    pub fn open(document: DocumentId, clock: HybridClock<W>) -> Self {
+        Self {
+            document,
+            state: CausalDotStore::new(),
+            clock,
+            limits: OpLimits::default(),
+            devices: BTreeMap::new(),
+            applied: BTreeMap::new(),
+            ids: BTreeMap::new(),
+            last_seq: BTreeMap::new(),
+            heads: BTreeSet::new(),
+            waiting: BTreeMap::new(),
+            unadmitted: Vec::new(),
+            evidence: Vec::new(),
+        }
+    }
+
+    /// The same log with other limits.
+    pub fn with_limits(mut self, limits: OpLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// The document's id.
+    pub fn document(&self) -> DocumentId {
+        self.document
+    }
+
+    /// The state every applied operation adds up to.
+    pub fn state(&self) -> &CausalDotStore<S> {
+        &self.state
+    }
+
+    /// The clock of this replica.
+    pub fn clock(&self) -> &HybridClock<W> {
+        &self.clock
+    }
+
+    /// The devices admitted, with their keys.
+    pub fn devices(&self) -> &BTreeMap<ReplicaId, VerifyingKey> {
+        &self.devices
+    }
+
+    /// The operations no applied operation names as a parent.
+    pub fn heads(&self) -> &BTreeSet<OpHash> {
+        &self.heads
+    }
+
+    /// One digest of the heads: two replicas with the same digest have applied the same
+    /// operations.
+    pub fn heads_digest(&self) -> [u8; 32] {
+        let mut hasher = blake3::Hasher::new();
+        for head in &self.heads {
+            hasher.update(&head.0);
+        }
+        *hasher.finalize().as_bytes()
+    }
+
+    /// Every applied operation, as received, by hash.
+    pub fn applied(&self) -> &BTreeMap<OpHash, Vec<u8>> {
+        &self.applied
+    }
+
+    /// How many operations wait for their parents.
+    pub fn waiting(&self) -> usize {
+        self.waiting.values().map(Vec::len).sum::<usize>() + self.unadmitted.len()
+    }
+
+    /// The equivocations seen.
+    pub fn evidence(&self) -> &[Equivocation] {
+        &self.evidence
+    }
+
+    /// Edits the state as this replica: `edit` gets the store, the context and a fresh
+    /// stamp and returns the delta, which becomes an operation signed with `key`; returns
+    /// its bytes, to send to the other replicas.
+    pub fn edit(
+        &mut self,
+        key: &SigningKey,
+        edit: impl FnOnce(&mut S, &mut CausalContext, Timestamp) -> CausalDotStore<S>,
+    ) -> Result<Vec<u8>, ReceiveError> {
+        self.own_key(key)?;
+        let stamp = self.clock.now();
+        let delta = edit(&mut self.state.store, &mut self.state.context, stamp);
+        let parents: Vec<OpHash> = self.heads.iter().copied().collect();
+        let signed = self.sign_at(key, OpKind::Patch, &delta.encode(), None, stamp);
+        Ok(self.record(signed, &parents))
+    }
+
+    /// Admits the device `replica` with `device_key`, as this replica (whose `key` must be
+    /// admitted); returns the operation's bytes.
+    pub fn admit(
+        &mut self,
+        key: &SigningKey,
+        replica: ReplicaId,
+        device_key: VerifyingKey,
+    ) -> Result<Vec<u8>, ReceiveError> {
+        self.own_key(key)?;
+        if self
+            .devices
+            .get(&replica)
+            .is_some_and(|known| *known != device_key)
+        {
+            return Err(ReceiveError::KeyConflict(replica));
+        }
+        let stamp = self.clock.now();
+        let parents: Vec<OpHash> = self.heads.iter().copied().collect();
+        let admitted = Some((replica, device_key));
+        let signed = self.sign_at(key, OpKind::Admission, &[], admitted, stamp);
+        self.devices.insert(replica, device_key);
+        Ok(self.record(signed, &parents))
+    }
+
+    /// Records an operation this replica made and already applied; returns its bytes.
+    fn record(&mut self, (bytes, hash): (Vec<u8>, OpHash), parents: &[OpHash]) -> Vec<u8> {
+        let replica = self.clock.replica();
+        let seq = self.last_seq.get(&replica).copied().unwrap_or(0) + 1;
+        self.note_applied(hash, Dot::new(replica, seq), parents, bytes.clone());
+        bytes
+    }
+
+    fn own_key(&self, key: &SigningKey) -> Result<(), ReceiveError> {
+        let replica = self.clock.replica();
+        match self.devices.get(&replica) {
+            Some(admitted) if *admitted == key.verifying_key() => Ok(()),
+            Some(_) => Err(ReceiveError::KeyConflict(replica)),
+            None => Err(ReceiveError::UnknownDevice(replica)),
+        }
+    }
+
+    fn sign_at(
+        &self,
+        key: &SigningKey,
+        kind: OpKind,
+        payload: &[u8],
+        admitted: Option<(ReplicaId, VerifyingKey)>,
+        stamp: Timestamp,
+    ) -> (Vec<u8>, OpHash) {
+        let replica = self.clock.replica();
+        let seq = self.last_seq.get(&replica).copied().unwrap_or(0) + 1;
+        OpFields {
+            id: Dot::new(replica, seq),
+            document: self.document.0,
+            kind,
+            schema: S::SCHEMA_NAME.to_owned(),
+            version: S::SCHEMA_VERSION,
+            stamp,
+            parents: self.heads.iter().copied().collect(),
+            payload: payload.to_vec(),
+            admitted,
+        }
+        .sign_with_hash(key)
+    }
+
+    /// Receives one operation's bytes through the whole pipeline. Refused, the log is as
+    /// it was, but for [`evidence`](Self::evidence) of an equivocation.
+    pub fn receive(&mut self, bytes: &[u8]) -> Result<Received, ReceiveError> {
+        let checked = match self.check(bytes)? {
+            Gate::Duplicate => return Ok(Received::Duplicate),
+            Gate::Wait(replica) => {
+                self.wait(replica, bytes)?;
+                return Ok(Received::Buffered);
+            }
+            Gate::WaitUnadmitted => {
+                if !self.unadmitted.iter().any(|other| other == bytes) {
+                    if self.unadmitted.len() >= self.limits.max_waiting_unadmitted {
+                        return Err(ReceiveError::BufferFull(ReplicaId::new(0)));
+                    }
+                    self.unadmitted.push(bytes.to_vec());
+                }
+                return Ok(Received::Buffered);
+            }
+            Gate::Ready(checked) => checked,
+        };
+        self.commit(*checked);
+        let released = self.release();
+        Ok(Received::Applied { released })
+    }
+
+    /// Receives a batch: all of it, or none of it.
+    pub fn receive_batch(&mut self, batch: &[&[u8]]) -> Result<Vec<Received>, ReceiveError>
+    where
+        W: Clone,
+        S: Clone,
+    {
+        let mut staged = self.clone();
+        let received = batch
+            .iter()
+            .map(|bytes| staged.receive(bytes))
+            .collect::<Result<Vec<_>, _>>();
+        match received {
+            Ok(received) => {
+                *self = staged;
+                Ok(received)
+            }
+            Err(error) => {
+                // Keep what the batch proved about equivocating devices.
+                self.evidence = staged.evidence;
+                Err(error)
+            }
+        }
+    }
+
+    /// Every check, without changing anything but the evidence of an equivocation.
+    fn check(&mut self, bytes: &[u8]) -> Result<Gate<S>, ReceiveError> {
+        if bytes.len() > self.limits.max_op_bytes {
+            return Err(ReceiveError::TooLarge {
+                bytes: bytes.len(),
+                limit: self.limits.max_op_bytes,
+            });
+        }
+        let signed = format::signed_op(bytes)?;
+        let header_bytes = signed.header();
+        let header = format::header(header_bytes)?;
+        if header.document() != self.document.0 {
+            return Err(ReceiveError::WrongDocument {
+                expected: self.document,
+                found: header.document().to_vec(),
+            });
+        }
+        let kind =
+            OpKind::from_code(header.kind()).ok_or(ReceiveError::Invalid("an unknown kind"))?;
+        let replica = ReplicaId::new(header.replica());
+        if header.seq() == 0 {
+            return Err(ReceiveError::Invalid("an operation numbered 0"));
+        }
+        let id = Dot::new(replica, header.seq());
+        let hash = OpHash(*blake3::hash(header_bytes).as_bytes());
+        if self.applied.contains_key(&hash) {
+            return Ok(Gate::Duplicate);
+        }
+        let parents = parents(header.parents())?;
+        let admitted = admitted(&header)?;
+        let key = match self.devices.get(&replica) {
+            Some(key) => *key,
+            None => match admitted {
+                // The genesis: the creator admitting itself, under the id its key derives.
+                Some((admitted_replica, key))
+                    if self.devices.is_empty()
+                        && parents.is_empty()
+                        && admitted_replica == replica
+                        && signed
+                            .payload()
+                            .try_into()
+                            .is_ok_and(|salt| DocumentId::derive(&key, salt) == self.document) =>
+                {
+                    key
+                }
+                _ if parents
+                    .iter()
+                    .any(|parent| !self.applied.contains_key(parent)) =>
+                {
+                    return Ok(Gate::WaitUnadmitted);
+                }
+                _ => return Err(ReceiveError::UnknownDevice(replica)),
+            },
+        };
+        let signature = Signature::from_slice(signed.signature())
+            .map_err(|_| ReceiveError::Invalid("a signature is not 64 bytes"))?;
+        if key.verify_strict(header_bytes, &signature).is_err() {
+            let signer = self.devices.iter().find(|(_, other)| {
+                **other != key && other.verify_strict(header_bytes, &signature).is_ok()
+            });
+            return Err(match signer {
+                Some((signer, _)) => ReceiveError::SignedByAnotherDevice {
+                    claimed: replica,
+                    signer: *signer,
+                },
+                None => ReceiveError::BadSignature(replica),
+            });
+        }
+        if blake3::hash(signed.payload()).as_bytes()[..] != *header.payload_hash() {
+            return Err(ReceiveError::PayloadHashMismatch);
+        }
+        let stamp = Timestamp {
+            wall_micros: header.wall_micros(),
+            logical: header.logical(),
+            replica,
+        };
+        self.clock.check(stamp)?;
+        if let Some(kept) = self.ids.get(&id) {
+            let kept = self.applied.get(kept).cloned().unwrap_or_default();
+            self.evidence.push(Equivocation {
+                id,
+                kept,
+                refused: bytes.to_vec(),
+            });
+            return Err(ReceiveError::Equivocation { id });
+        }
+        let next = self.last_seq.get(&replica).copied().unwrap_or(0) + 1;
+        if id.seq() < next {
+            return Err(ReceiveError::Invalid(
+                "an operation numbered below its device's last",
+            ));
+        }
+        if id.seq() > next
+            || parents
+                .iter()
+                .any(|parent| !self.applied.contains_key(parent))
+        {
+            return Ok(Gate::Wait(replica));
+        }
+        let effect = match (kind, admitted) {
+            (OpKind::Admission, Some((admitted, key))) => {
+                if self
+                    .devices
+                    .get(&admitted)
+                    .is_some_and(|known| *known != key)
+                {
+                    return Err(ReceiveError::KeyConflict(admitted));
+                }
+                Effect::Admit(admitted, key)
+            }
+            _ => {
+                if header.schema() != S::SCHEMA_NAME {
+                    return Err(ReceiveError::Invalid("an operation of another schema"));
+                }
+                let decoded = CausalDotStore::<S>::decode_with(
+                    signed.payload(),
+                    &crate::wire::Limits::default(),
+                )?;
+                if decoded.writer_version != header.version() {
+                    return Err(ReceiveError::Invalid(
+                        "a payload of another version than its header says",
+                    ));
+                }
+                Effect::Join(decoded.state)
+            }
+        };
+        Ok(Gate::Ready(Box::new(Checked {
+            hash,
+            id,
+            stamp,
+            parents,
+            effect,
+            bytes: bytes.to_vec(),
+        })))
+    }
+
+    fn wait(&mut self, replica: ReplicaId, bytes: &[u8]) -> Result<(), ReceiveError> {
+        let waiting = self.waiting.entry(replica).or_default();
+        if waiting.iter().any(|other| other == bytes) {
+            return Ok(());
+        }
+        if waiting.len() >= self.limits.max_waiting_per_device {
+            return Err(ReceiveError::BufferFull(replica));
+        }
+        waiting.push(bytes.to_vec());
+        Ok(())
+    }
+
+    fn commit(&mut self, checked: Checked<S>) {
+        match checked.effect {
+            Effect::Join(delta) => self.state.join(delta),
+            Effect::Admit(replica, key) => {
+                self.devices.insert(replica, key);
+            }
+        }
+        // Checked, so the clock accepts it.
+        let _ = self.clock.observe(checked.stamp);
+        self.note_applied(checked.hash, checked.id, &checked.parents, checked.bytes);
+    }
+
+    /// Records an applied operation: in the log, the heads and its device's sequence.
+    fn note_applied(&mut self, hash: OpHash, id: Dot, parents: &[OpHash], bytes: Vec<u8>) {
+        for parent in parents {
+            self.heads.remove(parent);
+        }
+        self.heads.insert(hash);
+        self.ids.insert(id, hash);
+        self.last_seq.insert(id.replica(), id.seq());
+        self.applied.insert(hash, bytes);
+    }
+
+    /// Applies the waiting operations that can go now, until none can; drops those that
+    /// turn out invalid. Returns how many were applied.
+    fn release(&mut self) -> usize {
+        let mut released = 0;
+        loop {
+            let mut progressed = false;
+            let waiting = std::mem::take(&mut self.waiting);
+            let unadmitted = std::mem::take(&mut self.unadmitted);
+            let lists = waiting.into_values().chain([unadmitted]);
+            for bytes in lists.flatten() {
+                match self.check(&bytes) {
+                    Ok(Gate::Ready(checked)) => {
+                        self.commit(*checked);
+                        released += 1;
+                        progressed = true;
+                    }
+                    Ok(Gate::Wait(replica)) => self.waiting.entry(replica).or_default().push(bytes),
+                    Ok(Gate::WaitUnadmitted) => self.unadmitted.push(bytes),
+                    Ok(Gate::Duplicate) | Err(_) => {}
+                }
+            }
+            if !progressed {
+                return released;
+            }
+        }
+    }
+}
+
+enum Gate<S> {
+    Duplicate,
+    /// Verified, waiting for its parents or its device's earlier operations.
+    Wait(ReplicaId),
+    /// Of a device not admitted yet, waiting for parents that may admit it.
+    WaitUnadmitted,
+    Ready(Box<Checked<S>>),
+}
