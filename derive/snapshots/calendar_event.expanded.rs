@@ -224,6 +224,15 @@ impl ::crdtype::json::JsonDocument for CalendarEventCrdt {
         }
         ::crdtype::__private::serde_json::Value::Object(object)
     }
+    fn combinable(path: &[::std::string::String], depth: usize) -> bool {
+        match path.get(depth).map(::std::string::String::as_str) {
+            ::core::option::Option::Some("title") => true,
+            ::core::option::Option::Some("utc_time") => true,
+            ::core::option::Option::Some("tz_offset") => true,
+            ::core::option::Option::Some("location") => true,
+            _ => true,
+        }
+    }
 }
 #[automatically_derived]
 impl ::crdtype::wire::WireStore for CalendarEventCrdt {

@@ -358,6 +358,21 @@ impl ::crdtype::json::JsonDocument for MeetingCrdt {
         }
         ::crdtype::__private::serde_json::Value::Object(object)
     }
+    fn combinable(path: &[::std::string::String], depth: usize) -> bool {
+        match path.get(depth).map(::std::string::String::as_str) {
+            ::core::option::Option::Some("room") => true,
+            ::core::option::Option::Some("views") => true,
+            ::core::option::Option::Some("tags") => true,
+            ::core::option::Option::Some("cancelled_dates") => false,
+            ::core::option::Option::Some("pinned") => true,
+            ::core::option::Option::Some("place") => {
+                <PlaceCrdt as ::crdtype::json::JsonDocument>::combinable(path, depth + 1)
+            }
+            ::core::option::Option::Some("attendees") => path.len() <= depth + 2,
+            ::core::option::Option::Some("priority") => true,
+            _ => true,
+        }
+    }
 }
 #[automatically_derived]
 impl ::crdtype::wire::WireStore for MeetingCrdt {

@@ -67,6 +67,7 @@ pub(crate) fn derive(model: &Model<'_>) -> TokenStream {
     let input_idents = inputs.iter().map(|(_, ident, _)| ident);
     let input_writes = inputs.iter().map(|(_, _, write)| write);
     let json_reads = replicated.iter().map(|(_, code, _)| &code.json_read);
+    let combinables = replicated.iter().map(|(_, code, _)| &code.combinable);
     let encode_fields = replicated.iter().map(|(_, code, _)| &code.encode);
     let decode_fields = replicated.iter().map(|(_, code, _)| &code.decode);
     let ids = replicated.iter().flat_map(|(_, code, _)| &code.ids);
@@ -189,6 +190,13 @@ pub(crate) fn derive(model: &Model<'_>) -> TokenStream {
                     }
                 )*
                 ::crdtype::__private::serde_json::Value::Object(object)
+            }
+
+            fn combinable(path: &[::std::string::String], depth: usize) -> bool {
+                match path.get(depth).map(::std::string::String::as_str) {
+                    #(::core::option::Option::Some(#field_names) => #combinables,)*
+                    _ => true,
+                }
             }
         }
 

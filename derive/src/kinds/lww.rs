@@ -112,6 +112,7 @@ fn retyped(field: &Field<'_, '_>, was: &Was) -> FieldCode {
         json_read: quote! {
             ::crdtype::__private::retyped_read(&self.#ident, #store::#upgrade_const, #downgraded)
         },
+        combinable: quote!(true),
     };
     code.with_setters(field, set_delta)
 }

@@ -71,6 +71,9 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
             ::crdtype::__private::map_write(&mut self.#ident, cx, path, depth + 1, action)
         },
         json_read: quote!(::crdtype::__private::map_read(&self.#ident, cx)),
+        // Inside an entry, a write also makes the entry present, which a later reset of
+        // the same field does not undo: combining the two would drop that.
+        combinable: quote!(path.len() <= depth + 2),
         ..FieldCode::new(field)
     }
 }

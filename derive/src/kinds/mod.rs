@@ -47,6 +47,9 @@ pub(crate) struct FieldCode {
     /// The field as JSON, in `JsonDocument::json_read` (`cx` in scope). Empty for the
     /// kinds that give it through `JsonField`.
     pub(crate) json_read: TokenStream,
+    /// Whether the canonical transform may combine operations inside the field, in
+    /// `JsonDocument::combinable` (`path`, `depth` in scope, `depth` at the field).
+    pub(crate) combinable: TokenStream,
 }
 
 impl FieldCode {
@@ -69,6 +72,7 @@ impl FieldCode {
             ids: vec![id],
             json_write: TokenStream::new(),
             json_read: TokenStream::new(),
+            combinable: quote!(true),
         }
     }
 }
@@ -85,8 +89,8 @@ pub(crate) fn field_code<'a>(
         Kind::Lww => lww::code(&field),
         Kind::Mv => mv::code(&field),
         Kind::Counter => counter::code(&field),
-        Kind::Set => set::code(&field, quote!(::crdtype::AwSet)),
-        Kind::TwoPhaseSet => set::code(&field, quote!(::crdtype::TwoPhaseSet)),
+        Kind::Set => set::code(&field, false),
+        Kind::TwoPhaseSet => set::code(&field, true),
         Kind::Flag => flag::code(&field),
         Kind::Nested => nested::code(&field),
         Kind::Map => map::code(&field),

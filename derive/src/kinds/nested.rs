@@ -51,6 +51,9 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
         json_read: quote! {
             <#store_type as ::crdtype::json::JsonDocument>::json_read(&self.#ident, cx, None)
         },
+        combinable: quote! {
+            <#store_type as ::crdtype::json::JsonDocument>::combinable(path, depth + 1)
+        },
         ..FieldCode::new(field)
     }
 }

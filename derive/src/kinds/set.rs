@@ -1,10 +1,14 @@
 //! `set` (add-wins) and `two_phase_set` (removed stays removed) on a `BTreeSet<T>` field.
 
 use super::{Field, FieldCode};
-use proc_macro2::TokenStream;
 use quote::quote;
 
-pub(super) fn code(field: &Field<'_, '_>, crdt: TokenStream) -> FieldCode {
+pub(super) fn code(field: &Field<'_, '_>, two_phase: bool) -> FieldCode {
+    let crdt = if two_phase {
+        quote!(::crdtype::TwoPhaseSet)
+    } else {
+        quote!(::crdtype::AwSet)
+    };
     let Field { ident, name, .. } = field;
     let element = field.type_argument("BTreeSet", 0);
     let reader = field.reader();
@@ -50,6 +54,13 @@ pub(super) fn code(field: &Field<'_, '_>, crdt: TokenStream) -> FieldCode {
         },
         read: quote!(::crdtype::__private::read_set(store.#ident.iter())),
         write,
+        // A removal then an addition leaves a two-phase set's element removed; combined
+        // into one write, it would add it.
+        combinable: if two_phase {
+            quote!(false)
+        } else {
+            quote!(true)
+        },
         ..FieldCode::new(field)
     }
 }

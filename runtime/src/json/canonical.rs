@@ -44,6 +44,13 @@ pub(crate) fn pointer(segments: &[String]) -> String {
         .collect()
 }
 
+/// The most operations one batch may hold: the transform compares each with those before
+/// it.
+pub const MAX_OPS: usize = 10_000;
+
+/// The most bytes of values that `copy` and `move` may take, all together, in one patch.
+const MAX_COPIED: usize = 1 << 20;
+
 /// The smallest batch equivalent to `ops`, per path: delete then add is a modify, add then
 /// modify a modify, modify then delete a delete, repeated deletes one delete, repeated
 /// modifies the last; a modify after a delete of the same path is an error. An operation
@@ -65,8 +72,28 @@ pub(crate) fn pointer(segments: &[String]) -> String {
 /// # Ok::<(), crdtype::json::InputError>(())
 /// ```
 pub fn canonicalize(ops: Vec<Op>) -> Result<Vec<Op>, InputError> {
+    canonicalize_with(ops, |_| true)
+}
+
+/// [`canonicalize`], combining operations only on paths where `combinable` says that
+/// combining keeps their meaning: not inside a two-phase set, where a removal followed by
+/// an addition leaves the element removed.
+pub(crate) fn canonicalize_with(
+    ops: Vec<Op>,
+    combinable: impl Fn(&[String]) -> bool,
+) -> Result<Vec<Op>, InputError> {
+    if ops.len() > MAX_OPS {
+        return Err(InputError::Shape {
+            format: "batch of operations",
+            reason: format!("{} operations, more than {MAX_OPS}", ops.len()),
+        });
+    }
     let mut batch: Vec<Op> = Vec::with_capacity(ops.len());
     for op in ops {
+        if !combinable(&op.path) {
+            batch.push(op);
+            continue;
+        }
         if !matches!(op.action, Action::Merge(_)) {
             // Whatever `op` replaces or deletes, earlier operations inside it are moot.
             batch.retain(|earlier| !is_inside(&earlier.path, &op.path));
@@ -120,8 +147,15 @@ pub(crate) fn patch_ops(patch: &Value, document: &Value) -> Result<Vec<Op>, Inpu
     let Value::Array(operations) = patch else {
         return Err(shape("expected an array of operations".to_owned()));
     };
+    if operations.len() > MAX_OPS {
+        return Err(shape(format!(
+            "{} operations, more than {MAX_OPS}",
+            operations.len()
+        )));
+    }
     let mut document = document.clone();
     let mut ops = Vec::with_capacity(operations.len());
+    let mut copied = 0usize;
     for (index, operation) in operations.iter().enumerate() {
         let member = |name: &str| operation.get(name);
         let text = |name: &str| {
@@ -129,21 +163,36 @@ pub(crate) fn patch_ops(patch: &Value, document: &Value) -> Result<Vec<Op>, Inpu
                 .and_then(Value::as_str)
                 .ok_or_else(|| shape(format!("operation {index} has no `{name}` string")))
         };
-        let path = segments(text("path")?).map_err(shape)?;
+        let mut path = segments(text("path")?).map_err(shape)?;
+        // `/tags/-` with a value is the element's own path, `/tags/<value>`, so that two
+        // appends are two paths and an append and a removal of one element are one.
+        if let (Some("-"), Some(value)) = (path.last().map(String::as_str), member("value")) {
+            path.pop();
+            path.push(match value {
+                Value::String(text) => text.clone(),
+                other => other.to_string(),
+            });
+        }
         let value = || {
             member("value")
                 .cloned()
                 .ok_or_else(|| shape(format!("operation {index} has no `value`")))
         };
-        let from = || -> Result<(Vec<String>, Value), InputError> {
+        let mut from = || -> Result<(Vec<String>, Value), InputError> {
             let from = segments(text("from")?).map_err(shape)?;
-            let found = lookup(&document, &from)
-                .cloned()
-                .ok_or_else(|| InputError::Patch {
+            let found = lookup(&document, &from).ok_or_else(|| InputError::Patch {
+                path: pointer(&from),
+                reason: "no value to take".to_owned(),
+            })?;
+            // Each copy may double what the next one copies: bounded, they stay cheap.
+            copied = copied.saturating_add(found.to_string().len());
+            if copied > MAX_COPIED {
+                return Err(InputError::Patch {
                     path: pointer(&from),
-                    reason: "no value to take".to_owned(),
-                })?;
-            Ok((from, found))
+                    reason: format!("copies and moves take more than {MAX_COPIED} bytes"),
+                });
+            }
+            Ok((from, found.clone()))
         };
         match text("op")? {
             "add" => ops.push(Op {

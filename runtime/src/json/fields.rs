@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::canonical::pointer;
-use super::{Action, Forbidden, InputError};
+use super::{Action, InputError};
 use crate::__private::{CounterValue, SetCrdt, write_counter, write_set};
 use crate::{
     AwSet, CausalContext, CausalDotStore, DotStore, Entry, EwFlag, LwwRegister, MvRegister, OrMap,
@@ -25,6 +25,7 @@ pub trait JsonDocument: TypedStore {
 
     /// Applies `action` at `path`, whose segment `depth` names one of this struct's
     /// fields, and adds what it changed to `delta` (nothing while checking).
+    #[doc(hidden)]
     fn json_write(
         &mut self,
         cx: &mut WriteCx<'_>,
@@ -35,7 +36,14 @@ pub trait JsonDocument: TypedStore {
     ) -> Result<(), InputError>;
 
     /// The fields `view` shows (every replicated field for `None`) as a JSON object.
+    #[doc(hidden)]
     fn json_read(&self, cx: &mut ReadCx, view: Option<&str>) -> Value;
+
+    /// Whether the canonical transform may combine operations on `path` (from segment
+    /// `depth`, which names one of this struct's fields): not inside a two-phase set, nor
+    /// inside a map entry.
+    #[doc(hidden)]
+    fn combinable(path: &[String], depth: usize) -> bool;
 }
 
 /// One replicated field as JSON input and output see it.
@@ -55,7 +63,6 @@ pub struct WriteCx<'c> {
     context: &'c mut CausalContext,
     stamp: Timestamp,
     applying: bool,
-    forbidden: Forbidden,
     dropped: Vec<String>,
 }
 
@@ -69,17 +76,11 @@ impl std::fmt::Debug for WriteCx<'_> {
 }
 
 impl<'c> WriteCx<'c> {
-    pub(crate) fn new(
-        context: &'c mut CausalContext,
-        stamp: Timestamp,
-        applying: bool,
-        forbidden: Forbidden,
-    ) -> Self {
+    pub(crate) fn new(context: &'c mut CausalContext, stamp: Timestamp, applying: bool) -> Self {
         Self {
             context,
             stamp,
             applying,
-            forbidden,
             dropped: Vec::new(),
         }
     }
@@ -93,6 +94,7 @@ impl<'c> WriteCx<'c> {
 
     /// Notes `path` as one input may not write (unknown or read-only): the check pass
     /// collects them, the apply pass skips them.
+    #[doc(hidden)]
     pub fn forbid(&mut self, path: &[String]) {
         if !self.applying {
             self.dropped.push(pointer(path));
@@ -110,7 +112,6 @@ impl<'c> WriteCx<'c> {
             context,
             stamp: self.stamp,
             applying: self.applying,
-            forbidden: self.forbidden,
             dropped: std::mem::take(&mut self.dropped),
         };
         let result = write(&mut inner);
@@ -127,6 +128,7 @@ pub struct ReadCx {
 
 impl ReadCx {
     /// Counts `count` fields of newer versions that the output leaves out.
+    #[doc(hidden)]
     pub fn omit_unknown(&mut self, count: usize) {
         self.omitted_unknown_fields += count;
     }
@@ -162,9 +164,32 @@ fn written(action: &Action) -> Option<&Value> {
 fn typed<T: DeserializeOwned>(value: &Value, path: &[String]) -> Result<T, InputError> {
     T::deserialize(value).map_err(|error| InputError::Type {
         path: pointer(path),
-        expected: std::any::type_name::<T>(),
+        expected: type_name::<T>(),
         reason: error.to_string(),
     })
+}
+
+/// `T`'s name as its users write it: `BTreeSet<String>`, not
+/// `alloc::collections::btree::set::BTreeSet<alloc::string::String>`.
+fn type_name<T>() -> String {
+    let full = std::any::type_name::<T>();
+    let mut short = String::with_capacity(full.len());
+    let mut segment = String::new();
+    let mut chars = full.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == ':' && chars.peek() == Some(&':') {
+            chars.next();
+            segment.clear();
+        } else if c.is_alphanumeric() || c == '_' {
+            segment.push(c);
+        } else {
+            short.push_str(&segment);
+            segment.clear();
+            short.push(c);
+        }
+    }
+    short.push_str(&segment);
+    short
 }
 
 /// A path segment as a set element or map key: the text itself, or the JSON it spells (a
@@ -432,7 +457,7 @@ pub fn nested_write<S: JsonDocument>(
         Some(_) => {
             return Err(InputError::Type {
                 path: pointer(path),
-                expected: std::any::type_name::<S::Value>(),
+                expected: type_name::<S::Value>(),
                 reason: "expected an object of fields".to_owned(),
             });
         }
@@ -496,7 +521,7 @@ where
         Some(_) => {
             return Err(InputError::Type {
                 path: pointer(path),
-                expected: "an object of entries",
+                expected: "an object of entries".to_owned(),
                 reason: "expected an object".to_owned(),
             });
         }
@@ -563,6 +588,12 @@ where
             CausalDotStore::new()
         });
     };
+    let present = map.get(&key).is_some_and(Entry::is_present);
+    if matches!(action, Action::Delete) && depth < path.len() && !present {
+        // Resetting a field of an entry that is not there: nothing to do, and no entry to
+        // create.
+        return Ok(CausalDotStore::new());
+    }
     if !cx.applying {
         // Checking writes nothing, so an absent entry is checked against an empty one.
         nested_write(&mut S::default(), cx, path, depth, action)?;

@@ -46,7 +46,8 @@ pub(crate) mod fields;
 
 use serde_json::Value;
 
-pub use canonical::{Action, Op, canonicalize};
+use canonical::canonicalize_with;
+pub use canonical::{Action, MAX_OPS, Op, canonicalize};
 pub use fields::{JsonDocument, JsonFieldInfo, ReadCx, WriteCx};
 
 use crate::{CausalDotStore, Timestamp};
@@ -110,8 +111,8 @@ pub enum InputError {
     Type {
         /// Where.
         path: String,
-        /// The field's type.
-        expected: &'static str,
+        /// The field's type, as Rust names it.
+        expected: String,
         /// What serde said.
         reason: String,
     },
@@ -165,15 +166,21 @@ impl<S: JsonDocument> CausalDotStore<S> {
         forbidden: Forbidden,
     ) -> Result<Applied<S>, InputError> {
         let value: Value = serde_json::from_str(input)?;
-        let ops = match format {
-            Format::Object => object_ops::<S>(value, true)?,
-            Format::MergePatch => object_ops::<S>(value, false)?,
+        match format {
+            Format::Object => self.apply_ops(&object_ops::<S>(value, true)?, stamp, forbidden),
+            Format::MergePatch => self.apply_ops(&object_ops::<S>(value, false)?, stamp, forbidden),
             Format::Patch => {
                 let document = self.to_json(None).map(|out| out.json).unwrap_or_default();
-                canonicalize(canonical::patch_ops(&value, &document)?)?
+                let raw = canonical::patch_ops(&value, &document)?;
+                // Every raw operation is checked, so that the transform, which drops moot
+                // operations, cannot hide a forbidden path or a value of the wrong type.
+                let dropped = self.check_ops(&raw, stamp, forbidden)?;
+                let canonical = canonicalize_with(raw, |path| S::combinable(path, 0))?;
+                let mut applied = self.apply_ops(&canonical, stamp, forbidden)?;
+                applied.dropped = dropped;
+                Ok(applied)
             }
-        };
-        self.apply_ops(&ops, stamp, forbidden)
+        }
     }
 
     /// Applies operations already read from input (and, for a patch, made canonical) at
@@ -185,7 +192,30 @@ impl<S: JsonDocument> CausalDotStore<S> {
         forbidden: Forbidden,
     ) -> Result<Applied<S>, InputError> {
         // Check every operation first, so that a refused input changes nothing.
-        let mut check = WriteCx::new(&mut self.context, stamp, false, forbidden);
+        let dropped = self.check_ops(ops, stamp, forbidden)?;
+        let mut delta = CausalDotStore::new();
+        let mut apply = WriteCx::new(&mut self.context, stamp, true);
+        for op in ops {
+            // An operation whose whole path input may not write is skipped, not applied
+            // in part (inside a map entry, it would mark the entry present).
+            if dropped.binary_search(&op.pointer()).is_ok() {
+                continue;
+            }
+            self.store
+                .json_write(&mut apply, &op.path, 0, &op.action, &mut delta)?;
+        }
+        Ok(Applied { delta, dropped })
+    }
+
+    /// Checks `ops` without applying them: the sorted paths input may not write, or the
+    /// first error (and, with [`Forbidden::Reject`], those paths as one).
+    fn check_ops(
+        &mut self,
+        ops: &[Op],
+        stamp: Timestamp,
+        forbidden: Forbidden,
+    ) -> Result<Vec<String>, InputError> {
+        let mut check = WriteCx::new(&mut self.context, stamp, false);
         let mut unchanged = CausalDotStore::new();
         for op in ops {
             self.store
@@ -195,13 +225,7 @@ impl<S: JsonDocument> CausalDotStore<S> {
         if forbidden == Forbidden::Reject && !dropped.is_empty() {
             return Err(InputError::Forbidden { paths: dropped });
         }
-        let mut delta = CausalDotStore::new();
-        let mut apply = WriteCx::new(&mut self.context, stamp, true, forbidden);
-        for op in ops {
-            self.store
-                .json_write(&mut apply, &op.path, 0, &op.action, &mut delta)?;
-        }
-        Ok(Applied { delta, dropped })
+        Ok(dropped)
     }
 
     /// The state as JSON through the view `view`, or every replicated field with `None`.
@@ -247,10 +271,11 @@ fn object_ops<S: JsonDocument>(value: Value, reset_absent: bool) -> Result<Vec<O
         .into_iter()
         .map(|(name, value)| Op {
             path: vec![name],
-            action: if value.is_null() {
-                Action::Delete
-            } else {
-                Action::Modify(value)
+            action: match value {
+                Value::Null => Action::Delete,
+                // An object replaces what it names; a merge patch merges into it.
+                value if reset_absent => Action::Modify(value),
+                value => Action::Merge(value),
             },
         })
         .collect();
