@@ -90,3 +90,22 @@ fn receive_verify_decode_apply(bencher: Bencher<'_, '_>) {
         .with_inputs(|| bob.clone())
         .bench_local_refs(|bob| bob.receive(black_box(&op)).unwrap());
 }
+
+/// A batch of 1,000 one-field edits received together (signatures verified as one batch)
+/// against the same 1,000 received one by one.
+#[divan::bench(args = ["batch", "one_by_one"], sample_count = 10, sample_size = 1)]
+fn receive_1000(bencher: Bencher<'_, '_>, how: &str) {
+    let (mut alice, bob) = world();
+    let key = SigningKey::from_bytes(&[1; 32]);
+    let ops: Vec<Vec<u8>> = (0..1_000).map(|_| edit(&mut alice, &key)).collect();
+    let batch: Vec<&[u8]> = ops.iter().map(Vec::as_slice).collect();
+    bencher.with_inputs(|| bob.clone()).bench_local_refs(|bob| {
+        if how == "batch" {
+            bob.receive_batch(&batch).unwrap();
+        } else {
+            for op in &batch {
+                bob.receive(op).unwrap();
+            }
+        }
+    });
+}

@@ -347,6 +347,32 @@ fn a_batch_with_one_bad_operation_applies_nothing() {
 }
 
 #[test]
+fn a_batch_verified_together_still_finds_a_forged_signature() {
+    let World {
+        mut alice, mut bob, ..
+    } = world();
+    let honest: Vec<Vec<u8>> = (0..20)
+        .map(|index| title(&mut alice, &key(1), &index.to_string()).unwrap())
+        .collect();
+    // The eleventh re-signed with a key that is not Alice's.
+    let mut forged = honest.clone();
+    forged[10] = OpFields::read(&forged[10]).unwrap().sign(&key(9));
+    let before = snapshot(&bob);
+    assert!(matches!(
+        bob.receive_batch(&slices(&forged)),
+        Err(ReceiveError::BadSignature(_))
+    ));
+    assert_eq!(snapshot(&bob), before);
+    // The honest batch, verified together, applies whole.
+    bob.receive_batch(&slices(&honest)).unwrap();
+    assert_eq!(bob.state(), alice.state());
+}
+
+fn slices(ops: &[Vec<u8>]) -> Vec<&[u8]> {
+    ops.iter().map(Vec::as_slice).collect()
+}
+
+#[test]
 fn a_stamp_beyond_the_skew_bound_is_refused_without_moving_the_clock() {
     let World {
         wall,
