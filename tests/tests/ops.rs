@@ -2,7 +2,7 @@
 //! leaves the log exactly as it was (state, heads, waiting buffer, clock).
 
 use crdtype::Dot;
-use crdtype::ops::{OpFields, OpKind, OpLog, ReceiveError, Received, SigningKey};
+use crdtype::ops::{OpFields, OpKind, OpLog, PayloadKey, ReceiveError, Received, SigningKey};
 use crdtype::{HighWaterMark, HybridClock, ManualClock, ReplicaId};
 use crdtype_tests::CalendarEventCrdt;
 use proptest::prelude::*;
@@ -499,4 +499,45 @@ proptest! {
             prop_assert_eq!(log.waiting(), 0);
         }
     }
+}
+
+// Encrypted payloads.
+
+#[test]
+fn encrypted_payloads_are_read_with_the_document_key_and_verified_without_it() {
+    let wall = ManualClock::new(1_000_000);
+    let payload_key = || PayloadKey::from_bytes([42; 32]);
+    let (alice, genesis) = Log::create(&key(1), SALT, clock(1, &wall));
+    let mut alice = alice.with_payload_key(payload_key());
+    let mut bob = Log::open(alice.document(), clock(2, &wall)).with_payload_key(payload_key());
+    let mut relay = Log::open(alice.document(), clock(3, &wall));
+    let mut stranger = Log::open(alice.document(), clock(4, &wall))
+        .with_payload_key(PayloadKey::from_bytes([7; 32]));
+    for log in [&mut bob, &mut relay, &mut stranger] {
+        log.receive(&genesis).unwrap();
+    }
+    let op = title(&mut alice, &key(1), "Secret standup").unwrap();
+    assert!(
+        !op.windows(6).any(|window| window == b"Secret"),
+        "the title is not in the clear"
+    );
+    bob.receive(&op).unwrap();
+    assert_eq!(bob.state(), alice.state());
+    // Without the key, the signature and the ciphertext's hash are still checked...
+    let mut flipped = op.clone();
+    let last = flipped.len() - 20;
+    flipped[last] ^= 1;
+    assert!(matches!(
+        relay.receive(&flipped),
+        Err(ReceiveError::PayloadHashMismatch)
+    ));
+    // ... and an intact operation is refused only for want of the key.
+    assert!(matches!(
+        relay.receive(&op),
+        Err(ReceiveError::NoPayloadKey)
+    ));
+    assert!(matches!(
+        stranger.receive(&op),
+        Err(ReceiveError::Undecryptable)
+    ));
 }

@@ -13,6 +13,7 @@
 //!   parents: [ubyte];                    // 32 bytes per parent hash
 //!   payload_hash: [ubyte];               // BLAKE3 of the payload as sent
 //!   admitted_replica: ulong; admitted_key: [ubyte];  // an admission's device
+//!   encrypted: bool;                     // the payload is XChaCha20-Poly1305 ciphertext
 //! }
 //! ```
 
@@ -112,6 +113,7 @@ mod header {
     pub(super) const PAYLOAD_HASH: u16 = 9;
     pub(super) const ADMITTED_REPLICA: u16 = 10;
     pub(super) const ADMITTED_KEY: u16 = 11;
+    pub(super) const ENCRYPTED: u16 = 12;
 }
 
 impl<'a> HeaderTable<'a> {
@@ -175,6 +177,10 @@ impl<'a> HeaderTable<'a> {
     pub(crate) fn admitted_key(&self) -> &'a [u8] {
         self.bytes(header::ADMITTED_KEY)
     }
+
+    pub(crate) fn encrypted(&self) -> bool {
+        self.scalar(header::ENCRYPTED, false)
+    }
 }
 
 impl Verifiable for HeaderTable<'_> {
@@ -192,6 +198,7 @@ impl Verifiable for HeaderTable<'_> {
             .visit_field::<Offset<Bytes<'_>>>("payload_hash", slot(header::PAYLOAD_HASH), false)?
             .visit_field::<u64>("admitted_replica", slot(header::ADMITTED_REPLICA), false)?
             .visit_field::<Offset<Bytes<'_>>>("admitted_key", slot(header::ADMITTED_KEY), false)?
+            .visit_field::<bool>("encrypted", slot(header::ENCRYPTED), false)?
             .finish();
         Ok(())
     }
@@ -230,6 +237,7 @@ pub(crate) struct HeaderFields<'a> {
     pub(crate) parents: &'a [u8],
     pub(crate) payload_hash: &'a [u8],
     pub(crate) admitted: Option<(u64, &'a [u8])>,
+    pub(crate) encrypted: bool,
 }
 
 /// The header's bytes.
@@ -255,6 +263,7 @@ pub(crate) fn write_header(fields: &HeaderFields<'_>) -> Vec<u8> {
         fbb.push_slot::<u64>(slot(header::ADMITTED_REPLICA), replica, 0);
         fbb.push_slot_always(slot(header::ADMITTED_KEY), key);
     }
+    fbb.push_slot::<bool>(slot(header::ENCRYPTED), fields.encrypted, false);
     let root = fbb.end_table(start);
     fbb.finish_minimal(root);
     fbb.finished_data().to_vec()

@@ -187,6 +187,12 @@ pub enum ReceiveError {
     /// An admission of a device that is admitted with another key.
     #[error("replica {0} is admitted with another key")]
     KeyConflict(ReplicaId),
+    /// An encrypted payload, and this log has no key to read it.
+    #[error("the payload is encrypted and this replica has no key for it")]
+    NoPayloadKey,
+    /// An encrypted payload that the document's key does not open.
+    #[error("the payload does not decrypt with the document's key")]
+    Undecryptable,
     /// The payload does not decode as a state of this schema.
     #[error("the payload: {0}")]
     Payload(#[from] DecodeError),
@@ -215,6 +221,8 @@ pub struct OpFields {
     pub payload: Vec<u8>,
     /// The device an admission admits.
     pub admitted: Option<(ReplicaId, VerifyingKey)>,
+    /// Whether the payload is encrypted with the document's key.
+    pub encrypted: bool,
 }
 
 impl OpFields {
@@ -241,6 +249,7 @@ impl OpFields {
             parents: parents(header.parents())?,
             payload: signed.payload().to_vec(),
             admitted: admitted(&header)?,
+            encrypted: header.encrypted(),
         })
     }
 
@@ -269,6 +278,7 @@ impl OpFields {
             admitted: admitted_key
                 .as_ref()
                 .map(|(replica, key)| (*replica, &key[..])),
+            encrypted: self.encrypted,
         });
         let signature = key.sign(&header);
         let hash = OpHash(*blake3::hash(&header).as_bytes());
@@ -308,6 +318,70 @@ fn admitted(
     let key = VerifyingKey::from_bytes(&key)
         .map_err(|_| ReceiveError::Invalid("an admitted key is not a valid key"))?;
     Ok(Some((ReplicaId::new(header.admitted_replica()), key)))
+}
+
+/// A document's key for payloads (XChaCha20-Poly1305). The signature covers the hash of
+/// the ciphertext, so a relay verifies operations without reading them. Each payload's
+/// nonce is derived from the document and the operation's id, which no honest device
+/// reuses; authenticated data binds the ciphertext to that id.
+#[derive(Clone)]
+pub struct PayloadKey([u8; 32]);
+
+impl std::fmt::Debug for PayloadKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PayloadKey(…)")
+    }
+}
+
+impl PayloadKey {
+    /// The key of 32 secret bytes, shared by the document's devices out of band.
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    fn nonce(document: &DocumentId, id: Dot) -> chacha20poly1305::XNonce {
+        let mut hasher = blake3::Hasher::new_derive_key("crdtype 2026 payload nonce");
+        hasher.update(&document.0);
+        hasher.update(&id.replica().get().to_le_bytes());
+        hasher.update(&id.seq().to_le_bytes());
+        let mut nonce = [0; 24];
+        hasher.finalize_xof().fill(&mut nonce);
+        nonce.into()
+    }
+
+    fn cipher(&self) -> chacha20poly1305::XChaCha20Poly1305 {
+        use chacha20poly1305::KeyInit;
+        chacha20poly1305::XChaCha20Poly1305::new(&self.0.into())
+    }
+
+    fn seal(&self, document: &DocumentId, id: Dot, plain: &[u8]) -> Vec<u8> {
+        use chacha20poly1305::aead::{Aead, Payload};
+        let aad = [id.replica().get().to_le_bytes(), id.seq().to_le_bytes()].concat();
+        self.cipher()
+            .encrypt(
+                &Self::nonce(document, id),
+                Payload {
+                    msg: plain,
+                    aad: &aad,
+                },
+            )
+            // Encryption fails only for messages beyond 256 GiB.
+            .unwrap_or_default()
+    }
+
+    fn open(&self, document: &DocumentId, id: Dot, sealed: &[u8]) -> Option<Vec<u8>> {
+        use chacha20poly1305::aead::{Aead, Payload};
+        let aad = [id.replica().get().to_le_bytes(), id.seq().to_le_bytes()].concat();
+        self.cipher()
+            .decrypt(
+                &Self::nonce(document, id),
+                Payload {
+                    msg: sealed,
+                    aad: &aad,
+                },
+            )
+            .ok()
+    }
 }
 
 /// What receiving an operation did.
@@ -390,6 +464,7 @@ pub struct OpLog<S, W = SystemClock> {
     waiting: BTreeMap<ReplicaId, Vec<Vec<u8>>>,
     unadmitted: Vec<Vec<u8>>,
     evidence: Vec<Equivocation>,
+    payload_key: Option<PayloadKey>,
 }
 
 impl<S, W> std::fmt::Debug for OpLog<S, W> {
@@ -435,7 +510,15 @@ impl<S: TypedStore, W: WallClock> OpLog<S, W> {
             waiting: BTreeMap::new(),
             unadmitted: Vec::new(),
             evidence: Vec::new(),
+            payload_key: None,
         }
+    }
+
+    /// The same log with the document's key for payloads: this replica encrypts the
+    /// payloads of its edits with it, and decrypts those of others.
+    pub fn with_payload_key(mut self, key: PayloadKey) -> Self {
+        self.payload_key = Some(key);
+        self
     }
 
     /// The same log with other limits.
@@ -561,16 +644,24 @@ impl<S: TypedStore, W: WallClock> OpLog<S, W> {
     ) -> (Vec<u8>, OpHash) {
         let replica = self.clock.replica();
         let seq = self.last_seq.get(&replica).copied().unwrap_or(0) + 1;
+        let id = Dot::new(replica, seq);
+        let (payload, encrypted) = match (&self.payload_key, kind) {
+            (Some(payload_key), OpKind::Patch | OpKind::Snapshot) => {
+                (payload_key.seal(&self.document, id, payload), true)
+            }
+            _ => (payload.to_vec(), false),
+        };
         OpFields {
-            id: Dot::new(replica, seq),
+            id,
             document: self.document.0,
             kind,
             schema: S::SCHEMA_NAME.to_owned(),
             version: S::SCHEMA_VERSION,
             stamp,
             parents: self.heads.iter().copied().collect(),
-            payload: payload.to_vec(),
+            payload,
             admitted,
+            encrypted,
         }
         .sign_with_hash(key)
     }
@@ -792,10 +883,21 @@ impl<S: TypedStore, W: WallClock> OpLog<S, W> {
                 if header.schema() != S::SCHEMA_NAME {
                     return Err(ReceiveError::Invalid("an operation of another schema"));
                 }
-                let decoded = CausalDotStore::<S>::decode_with(
-                    signed.payload(),
-                    &crate::wire::Limits::default(),
-                )?;
+                let opened;
+                let payload = if header.encrypted() {
+                    let key = self
+                        .payload_key
+                        .as_ref()
+                        .ok_or(ReceiveError::NoPayloadKey)?;
+                    opened = key
+                        .open(&self.document, id, signed.payload())
+                        .ok_or(ReceiveError::Undecryptable)?;
+                    &opened[..]
+                } else {
+                    signed.payload()
+                };
+                let decoded =
+                    CausalDotStore::<S>::decode_with(payload, &crate::wire::Limits::default())?;
                 if decoded.writer_version != header.version() {
                     return Err(ReceiveError::Invalid(
                         "a payload of another version than its header says",
