@@ -20,29 +20,11 @@
 #![allow(unsafe_code)]
 
 use flatbuffers::{
-    FlatBufferBuilder, Follow, ForwardsUOffset, InvalidFlatbuffer, Table, Vector, Verifiable,
-    Verifier, VerifierOptions,
+    FlatBufferBuilder, Follow, ForwardsUOffset, InvalidFlatbuffer, Vector, Verifiable, Verifier,
+    VerifierOptions,
 };
 
-use crate::wire::slot;
-
-macro_rules! table {
-    ($(#[$doc:meta])* $name:ident) => {
-        $(#[$doc])*
-        #[derive(Clone, Copy)]
-        pub(crate) struct $name<'a>(Table<'a>);
-
-        impl<'a> Follow<'a> for $name<'a> {
-            type Inner = Self;
-
-            #[inline]
-            unsafe fn follow(buf: &'a [u8], loc: usize) -> Self {
-                // SAFETY: reached only from a root verified as this table.
-                Self(unsafe { Table::new(buf, loc) })
-            }
-        }
-    };
-}
+use crate::wire::{slot, table};
 
 type Bytes<'a> = Vector<'a, u8>;
 type Offset<T> = ForwardsUOffset<T>;

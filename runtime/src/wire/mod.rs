@@ -58,7 +58,7 @@ pub use opaque::{OpaqueNode, UnknownFields};
 pub use value::{ValueKind, ValueRef, WireValue};
 
 use tables::document;
-pub(crate) use tables::slot;
+pub(crate) use tables::{slot, table};
 
 /// Bounds on what decoding a received encoding may cost: every decode runs the FlatBuffers
 /// verifier with them before reading anything. Decoding then holds memory in proportion

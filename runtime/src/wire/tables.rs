@@ -21,23 +21,28 @@ pub(crate) const fn slot(id: u16) -> VOffsetT {
 /// the work of verifying a record, whose vtable several records may share.
 pub(crate) const MAX_RECORD_SLOTS: u16 = crdtype_model::MAX_FIELD_ID + 1;
 
+/// Declares a FlatBuffers table type read through the verifier: the wire format's tables
+/// here, and the operation's in `ops/format.rs`.
 macro_rules! table {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
         #[derive(Clone, Copy)]
-        pub(crate) struct $name<'a>(Table<'a>);
+        pub(crate) struct $name<'a>(::flatbuffers::Table<'a>);
 
-        impl<'a> Follow<'a> for $name<'a> {
+        impl<'a> ::flatbuffers::Follow<'a> for $name<'a> {
             type Inner = Self;
 
             #[inline]
             unsafe fn follow(buf: &'a [u8], loc: usize) -> Self {
-                // SAFETY: the caller guarantees a table at `loc` (see the module docs).
-                Self(unsafe { Table::new(buf, loc) })
+                // SAFETY: the caller guarantees a table at `loc`, reached from a root the
+                // verifier checked as this table (see the module docs).
+                Self(unsafe { ::flatbuffers::Table::new(buf, loc) })
             }
         }
     };
 }
+
+pub(crate) use table;
 
 /// Reads slot `id` of `table` as `T`.
 ///
