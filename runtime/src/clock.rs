@@ -241,11 +241,17 @@ impl<W: WallClock> HybridClock<W> {
     /// does not move.
     pub fn observe(&mut self, remote: Timestamp) -> Result<(), ClockSkew> {
         self.check(remote)?;
-        self.last = self.last.max(HighWaterMark {
-            wall_micros: remote.wall_micros,
-            logical: remote.logical,
-        });
+        self.advance_past(remote);
         Ok(())
+    }
+
+    /// Moves the clock past `stamp` without the skew check: for stamps this replica
+    /// accepted before, read back from its storage.
+    pub(crate) fn advance_past(&mut self, stamp: Timestamp) {
+        self.last = self.last.max(HighWaterMark {
+            wall_micros: stamp.wall_micros,
+            logical: stamp.logical,
+        });
     }
 
     /// Whether [`observe`](Self::observe) would accept `remote`, without moving the clock:

@@ -101,6 +101,7 @@ mod dot;
 mod dot_store;
 pub mod json;
 pub mod ops;
+pub mod replica;
 pub mod wire;
 
 #[doc(hidden)]

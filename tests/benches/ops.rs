@@ -40,6 +40,7 @@ fn edit(log: &mut Log, key: &SigningKey) -> Vec<u8> {
         store.set_title(context, stamp, "Retro".to_owned())
     })
     .unwrap()
+    .unwrap()
 }
 
 #[divan::bench]

@@ -45,9 +45,10 @@ fn world() -> World {
 }
 
 fn title(log: &mut Log, signer: &SigningKey, text: &str) -> Result<Vec<u8>, ReceiveError> {
-    log.edit(signer, |store, context, stamp| {
+    let op = log.edit(signer, |store, context, stamp| {
         store.set_title(context, stamp, text.to_owned())
-    })
+    })?;
+    Ok(op.expect("setting a title writes a delta"))
 }
 
 /// What must not change when an operation is refused.

@@ -461,6 +461,7 @@ pub struct OpLog<S, W = SystemClock> {
     ids: BTreeMap<Dot, OpHash>,
     last_seq: BTreeMap<ReplicaId, u64>,
     heads: BTreeSet<OpHash>,
+    order: Vec<(Dot, OpHash)>,
     waiting: BTreeMap<ReplicaId, Vec<Vec<u8>>>,
     unadmitted: Vec<Vec<u8>>,
     evidence: Vec<Equivocation>,
@@ -507,6 +508,7 @@ impl<S: TypedStore, W: WallClock> OpLog<S, W> {
             ids: BTreeMap::new(),
             last_seq: BTreeMap::new(),
             heads: BTreeSet::new(),
+            order: Vec::new(),
             waiting: BTreeMap::new(),
             unadmitted: Vec::new(),
             evidence: Vec::new(),
@@ -567,6 +569,33 @@ impl<S: TypedStore, W: WallClock> OpLog<S, W> {
         &self.applied
     }
 
+    /// How many operations were applied.
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    /// Whether no operation was applied, not even the genesis.
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    /// The operations applied, by id, in the order they were, from the `from`th on (0 for
+    /// all): each after its parents and its device's earlier operations, so a receiver can
+    /// apply them in this order.
+    pub fn history(&self, from: usize) -> impl ExactSizeIterator<Item = (Dot, &[u8])> + '_ {
+        let order = self.order.get(from..).unwrap_or_default();
+        order.iter().map(|(id, hash)| {
+            let bytes = self.applied.get(hash).map_or(&[][..], Vec::as_slice);
+            (*id, bytes)
+        })
+    }
+
+    /// Per device, the number of its last applied operation. A device's operations apply
+    /// in the order it numbered them, so this names every operation applied.
+    pub fn version_vector(&self) -> &BTreeMap<ReplicaId, u64> {
+        &self.last_seq
+    }
+
     /// How many operations wait for their parents.
     pub fn waiting(&self) -> usize {
         self.waiting.values().map(Vec::len).sum::<usize>() + self.unadmitted.len()
@@ -579,18 +608,21 @@ impl<S: TypedStore, W: WallClock> OpLog<S, W> {
 
     /// Edits the state as this replica: `edit` gets the store, the context and a fresh
     /// stamp and returns the delta, which becomes an operation signed with `key`; returns
-    /// its bytes, to send to the other replicas.
+    /// its bytes, to send to the other replicas, or `None` when the delta is empty.
     pub fn edit(
         &mut self,
         key: &SigningKey,
         edit: impl FnOnce(&mut S, &mut CausalContext, Timestamp) -> CausalDotStore<S>,
-    ) -> Result<Vec<u8>, ReceiveError> {
+    ) -> Result<Option<Vec<u8>>, ReceiveError> {
         self.own_key(key)?;
         let stamp = self.clock.now();
         let delta = edit(&mut self.state.store, &mut self.state.context, stamp);
+        if delta.store.is_bottom() && delta.context.is_empty() {
+            return Ok(None);
+        }
         let parents: Vec<OpHash> = self.heads.iter().copied().collect();
         let signed = self.sign_at(key, OpKind::Patch, &delta.encode(), None, stamp);
-        Ok(self.record(signed, &parents))
+        Ok(Some(self.record(signed, &parents)))
     }
 
     /// Admits the device `replica` with `device_key`, as this replica (whose `key` must be
@@ -669,12 +701,39 @@ impl<S: TypedStore, W: WallClock> OpLog<S, W> {
     /// Receives one operation's bytes through the whole pipeline. Refused, the log is as
     /// it was, but for [`evidence`](Self::evidence) of an equivocation.
     pub fn receive(&mut self, bytes: &[u8]) -> Result<Received, ReceiveError> {
-        self.receive_checked(bytes, false)
+        self.receive_checked(bytes, Trust::Nothing)
     }
 
-    /// [`receive`](Self::receive), its signature already verified when `verified`.
-    fn receive_checked(&mut self, bytes: &[u8], verified: bool) -> Result<Received, ReceiveError> {
-        let checked = match self.check(bytes, verified)? {
+    /// Receives operations read back from this replica's own storage, which received and
+    /// checked them before it stored them: their signatures are not verified again, and
+    /// their stamps move the clock even past the skew bound (the wall clock may have gone
+    /// back since). Everything else is checked as [`receive`](Self::receive) does.
+    pub(crate) fn restore(&mut self, bytes: &[u8]) -> Result<Received, ReceiveError> {
+        self.receive_checked(bytes, Trust::Stored)
+    }
+
+    /// Moves the clock past a high-water mark restored from storage.
+    pub(crate) fn raise_clock(&mut self, mark: crate::HighWaterMark) {
+        self.clock.advance_past(Timestamp {
+            wall_micros: mark.wall_micros,
+            logical: mark.logical,
+            replica: self.clock.replica(),
+        });
+    }
+
+    /// Receives operations one by one, each applied or refused on its own, their
+    /// signatures verified together as [`receive_batch`](Self::receive_batch) does.
+    pub fn receive_each(&mut self, ops: &[&[u8]]) -> Vec<Result<Received, ReceiveError>> {
+        let verified = self.verify_together(ops);
+        ops.iter()
+            .zip(verified)
+            .map(|(bytes, verified)| self.receive_checked(bytes, Trust::from_verified(verified)))
+            .collect()
+    }
+
+    /// [`receive`](Self::receive), trusting what `trust` says was checked already.
+    fn receive_checked(&mut self, bytes: &[u8], trust: Trust) -> Result<Received, ReceiveError> {
+        let checked = match self.check(bytes, trust)? {
             Gate::Duplicate => return Ok(Received::Duplicate),
             Gate::Wait(replica) => {
                 self.wait(replica, bytes)?;
@@ -709,7 +768,7 @@ impl<S: TypedStore, W: WallClock> OpLog<S, W> {
         let received = batch
             .iter()
             .zip(verified)
-            .map(|(bytes, verified)| staged.receive_checked(bytes, verified))
+            .map(|(bytes, verified)| staged.receive_checked(bytes, Trust::from_verified(verified)))
             .collect::<Result<Vec<_>, _>>();
         match received {
             Ok(received) => {
@@ -770,7 +829,7 @@ impl<S: TypedStore, W: WallClock> OpLog<S, W> {
     }
 
     /// Every check, without changing anything but the evidence of an equivocation.
-    fn check(&mut self, bytes: &[u8], verified: bool) -> Result<Gate<S>, ReceiveError> {
+    fn check(&mut self, bytes: &[u8], trust: Trust) -> Result<Gate<S>, ReceiveError> {
         if bytes.len() > self.limits.max_op_bytes {
             return Err(ReceiveError::TooLarge {
                 bytes: bytes.len(),
@@ -825,7 +884,7 @@ impl<S: TypedStore, W: WallClock> OpLog<S, W> {
         };
         let signature = Signature::from_slice(signed.signature())
             .map_err(|_| ReceiveError::Invalid("a signature is not 64 bytes"))?;
-        if !verified && key.verify_strict(header_bytes, &signature).is_err() {
+        if trust == Trust::Nothing && key.verify_strict(header_bytes, &signature).is_err() {
             let signer = self.devices.iter().find(|(_, other)| {
                 **other != key && other.verify_strict(header_bytes, &signature).is_ok()
             });
@@ -845,7 +904,9 @@ impl<S: TypedStore, W: WallClock> OpLog<S, W> {
             logical: header.logical(),
             replica,
         };
-        self.clock.check(stamp)?;
+        if trust != Trust::Stored {
+            self.clock.check(stamp)?;
+        }
         if let Some(kept) = self.ids.get(&id) {
             let kept = self.applied.get(kept).cloned().unwrap_or_default();
             self.evidence.push(Equivocation {
@@ -935,8 +996,8 @@ impl<S: TypedStore, W: WallClock> OpLog<S, W> {
                 self.devices.insert(replica, key);
             }
         }
-        // Checked, so the clock accepts it.
-        let _ = self.clock.observe(checked.stamp);
+        // Checked (or restored from storage, which a clock going back must not refuse).
+        self.clock.advance_past(checked.stamp);
         self.note_applied(checked.hash, checked.id, &checked.parents, checked.bytes);
     }
 
@@ -949,6 +1010,7 @@ impl<S: TypedStore, W: WallClock> OpLog<S, W> {
         self.ids.insert(id, hash);
         self.last_seq.insert(id.replica(), id.seq());
         self.applied.insert(hash, bytes);
+        self.order.push((id, hash));
     }
 
     /// Applies the waiting operations that can go now, until none can; drops those that
@@ -961,7 +1023,7 @@ impl<S: TypedStore, W: WallClock> OpLog<S, W> {
             let unadmitted = std::mem::take(&mut self.unadmitted);
             let lists = waiting.into_values().chain([unadmitted]);
             for bytes in lists.flatten() {
-                match self.check(&bytes, false) {
+                match self.check(&bytes, Trust::Nothing) {
                     Ok(Gate::Ready(checked)) => {
                         self.commit(*checked);
                         released += 1;
@@ -990,6 +1052,26 @@ fn strict_form(signature: &Signature, key: &VerifyingKey) -> bool {
         .decompress()
         .is_none_or(|r| r.is_small_order());
     canonical_s && !r_small && !key.is_weak()
+}
+
+/// What was checked before an operation reached [`OpLog::check`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Trust {
+    Nothing,
+    /// Its signature, by batch verification.
+    Signature,
+    /// Everything: it comes from this replica's storage.
+    Stored,
+}
+
+impl Trust {
+    fn from_verified(verified: bool) -> Self {
+        if verified {
+            Self::Signature
+        } else {
+            Self::Nothing
+        }
+    }
 }
 
 enum Gate<S> {

@@ -1,0 +1,189 @@
+//! The bytes of a sync message. The one place in this module with `unsafe` code; see
+//! `wire/tables.rs`.
+//!
+//! ```text
+//! table SyncMessage {
+//!   document: [ubyte];                        // 16 bytes
+//!   has_vector: bool;                         // the sender's first message
+//!   vector_replicas: [ulong]; vector_seqs: [ulong];  // its version vector
+//!   ops: [OpBytes];                           // operations, in an order they apply in
+//!   done: bool;                               // the sender has sent all it will
+//! }
+//! table OpBytes { bytes: [ubyte] (required); }
+//! ```
+
+#![allow(unsafe_code)]
+
+use flatbuffers::{
+    FlatBufferBuilder, ForwardsUOffset, InvalidFlatbuffer, Vector, Verifiable, Verifier,
+    VerifierOptions, WIPOffset,
+};
+
+use crate::wire::{slot, table};
+
+type Bytes<'a> = Vector<'a, u8>;
+type Longs<'a> = Vector<'a, u64>;
+type Offset<T> = ForwardsUOffset<T>;
+
+table!(
+    /// The root of a sync message.
+    MessageTable
+);
+
+mod slots {
+    pub(super) const DOCUMENT: u16 = 0;
+    pub(super) const HAS_VECTOR: u16 = 1;
+    pub(super) const VECTOR_REPLICAS: u16 = 2;
+    pub(super) const VECTOR_SEQS: u16 = 3;
+    pub(super) const OPS: u16 = 4;
+    pub(super) const DONE: u16 = 5;
+}
+
+table!(
+    /// One operation of a message.
+    OpBytesTable
+);
+
+const OP_BYTES: u16 = 0;
+
+impl<'a> MessageTable<'a> {
+    fn bytes(&self, id: u16) -> &'a [u8] {
+        // SAFETY: the verifier below visits every byte-vector slot as one.
+        unsafe { self.0.get::<Offset<Bytes<'a>>>(slot(id), None) }
+            .map_or(&[][..], |bytes| bytes.bytes())
+    }
+
+    fn flag(&self, id: u16) -> bool {
+        // SAFETY: the verifier below visits every bool slot as one.
+        unsafe { self.0.get::<bool>(slot(id), Some(false)) }.unwrap_or(false)
+    }
+
+    fn longs(&self, id: u16) -> impl ExactSizeIterator<Item = u64> + 'a {
+        // SAFETY: the verifier below visits both vector slots as `[ulong]`.
+        unsafe { self.0.get::<Offset<Longs<'a>>>(slot(id), None) }
+            .unwrap_or_default()
+            .iter()
+    }
+
+    pub(super) fn document(&self) -> &'a [u8] {
+        self.bytes(slots::DOCUMENT)
+    }
+
+    /// The sender's version vector as (replica, last sequence) pairs, if the message
+    /// carries one; an error when its two columns differ in length.
+    pub(super) fn vector(&self) -> Result<Option<Vec<(u64, u64)>>, &'static str> {
+        if !self.flag(slots::HAS_VECTOR) {
+            return Ok(None);
+        }
+        let replicas = self.longs(slots::VECTOR_REPLICAS);
+        let seqs = self.longs(slots::VECTOR_SEQS);
+        if replicas.len() != seqs.len() {
+            return Err("a version vector's columns differ in length");
+        }
+        Ok(Some(replicas.zip(seqs).collect()))
+    }
+
+    pub(super) fn ops(&self) -> impl Iterator<Item = &'a [u8]> {
+        // SAFETY: the verifier below visits the slot as a vector of `OpBytes` tables.
+        unsafe {
+            self.0
+                .get::<Offset<Vector<'a, Offset<OpBytesTable<'a>>>>>(slot(slots::OPS), None)
+        }
+        .unwrap_or_default()
+        .iter()
+        .map(|op| {
+            // SAFETY: each element was verified as an `OpBytes` table with its required
+            // byte vector.
+            unsafe { op.0.get::<Offset<Bytes<'a>>>(slot(OP_BYTES), None) }
+                .map_or(&[][..], |bytes| bytes.bytes())
+        })
+    }
+
+    pub(super) fn done(&self) -> bool {
+        self.flag(slots::DONE)
+    }
+}
+
+impl Verifiable for MessageTable<'_> {
+    fn run_verifier(v: &mut Verifier<'_, '_>, pos: usize) -> Result<(), InvalidFlatbuffer> {
+        v.visit_table(pos)?
+            .visit_field::<Offset<Bytes<'_>>>("document", slot(slots::DOCUMENT), false)?
+            .visit_field::<bool>("has_vector", slot(slots::HAS_VECTOR), false)?
+            .visit_field::<Offset<Longs<'_>>>(
+                "vector_replicas",
+                slot(slots::VECTOR_REPLICAS),
+                false,
+            )?
+            .visit_field::<Offset<Longs<'_>>>("vector_seqs", slot(slots::VECTOR_SEQS), false)?
+            .visit_field::<Offset<Vector<'_, Offset<OpBytesTable<'_>>>>>(
+                "ops",
+                slot(slots::OPS),
+                false,
+            )?
+            .visit_field::<bool>("done", slot(slots::DONE), false)?
+            .finish();
+        Ok(())
+    }
+}
+
+impl Verifiable for OpBytesTable<'_> {
+    fn run_verifier(v: &mut Verifier<'_, '_>, pos: usize) -> Result<(), InvalidFlatbuffer> {
+        v.visit_table(pos)?
+            .visit_field::<Offset<Bytes<'_>>>("bytes", slot(OP_BYTES), true)?
+            .finish();
+        Ok(())
+    }
+}
+
+/// A sync message's bytes, verified: at most `max_ops` operations (tables), flat.
+pub(super) fn read(bytes: &[u8], max_ops: usize) -> Result<MessageTable<'_>, InvalidFlatbuffer> {
+    let options = VerifierOptions {
+        max_depth: 4,
+        max_tables: max_ops.saturating_add(1),
+        max_apparent_size: bytes.len().saturating_mul(2).max(1 << 16),
+        ignore_missing_null_terminator: false,
+    };
+    flatbuffers::root_with_opts::<MessageTable<'_>>(&options, bytes)
+}
+
+/// What a message holds, to be written.
+pub(super) struct MessageFields<'a> {
+    pub(super) document: &'a [u8],
+    pub(super) vector: Option<(Vec<u64>, Vec<u64>)>,
+    pub(super) ops: &'a [&'a [u8]],
+    pub(super) done: bool,
+}
+
+/// A message's bytes.
+pub(super) fn write(fields: &MessageFields<'_>) -> Vec<u8> {
+    let size: usize = fields.ops.iter().map(|op| op.len() + 16).sum();
+    let mut fbb = FlatBufferBuilder::with_capacity(size + 256);
+    let ops: Vec<WIPOffset<_>> = fields
+        .ops
+        .iter()
+        .map(|op| {
+            let bytes = fbb.create_vector(op);
+            let start = fbb.start_table();
+            fbb.push_slot_always(slot(OP_BYTES), bytes);
+            fbb.end_table(start)
+        })
+        .collect();
+    let ops = fbb.create_vector(&ops);
+    let vector = fields
+        .vector
+        .as_ref()
+        .map(|(replicas, seqs)| (fbb.create_vector(replicas), fbb.create_vector(seqs)));
+    let document = fbb.create_vector(fields.document);
+    let start = fbb.start_table();
+    fbb.push_slot_always(slot(slots::DOCUMENT), document);
+    if let Some((replicas, seqs)) = vector {
+        fbb.push_slot::<bool>(slot(slots::HAS_VECTOR), true, false);
+        fbb.push_slot_always(slot(slots::VECTOR_REPLICAS), replicas);
+        fbb.push_slot_always(slot(slots::VECTOR_SEQS), seqs);
+    }
+    fbb.push_slot_always(slot(slots::OPS), ops);
+    fbb.push_slot::<bool>(slot(slots::DONE), fields.done, false);
+    let root = fbb.end_table(start);
+    fbb.finish_minimal(root);
+    fbb.finished_data().to_vec()
+}

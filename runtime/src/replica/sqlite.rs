@@ -1,0 +1,127 @@
+//! The durable default store: one SQLite file per replica, bundled SQLite.
+
+use std::path::Path;
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+use super::store::{Loaded, Record, Store, StoreError, StoredRecord};
+use crate::HighWaterMark;
+
+/// The layout this version writes, as SQLite's `user_version`.
+const FORMAT: i64 = 1;
+
+/// A [`Store`] in an SQLite database: write-ahead log, full synchronous commits, so an
+/// append is on disk when it returns.
+#[derive(Debug)]
+pub struct SqliteStore {
+    connection: Connection,
+}
+
+impl SqliteStore {
+    /// Opens (creating if need be) the database at `path`.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        Self::setup(Connection::open(path)?)
+    }
+
+    /// A database in memory: SQLite's code paths without a file.
+    pub fn open_in_memory() -> Result<Self, StoreError> {
+        Self::setup(Connection::open_in_memory()?)
+    }
+
+    fn setup(connection: Connection) -> Result<Self, StoreError> {
+        // WAL with FULL sync: a commit returns once its log frames are on disk.
+        connection.pragma_update(None, "journal_mode", "WAL")?;
+        connection.pragma_update(None, "synchronous", "FULL")?;
+        let format: i64 = connection.pragma_query_value(None, "user_version", |row| row.get(0))?;
+        match format {
+            0 => connection.execute_batch(
+                "BEGIN;
+                 CREATE TABLE crdtype_ops (
+                     position INTEGER PRIMARY KEY,
+                     bytes BLOB NOT NULL,
+                     checksum BLOB NOT NULL
+                 );
+                 CREATE TABLE crdtype_clock (
+                     id INTEGER PRIMARY KEY CHECK (id = 0),
+                     wall_micros INTEGER NOT NULL,
+                     logical INTEGER NOT NULL
+                 );
+                 PRAGMA user_version = 1;
+                 COMMIT;",
+            )?,
+            FORMAT => {}
+            _ => return Err(StoreError::Invalid("a database of another crdtype format")),
+        }
+        Ok(Self { connection })
+    }
+
+    /// The underlying connection, to inspect the database in tests and tools.
+    pub fn connection(&self) -> &Connection {
+        &self.connection
+    }
+}
+
+impl Store for SqliteStore {
+    fn load(&mut self) -> Result<Loaded, StoreError> {
+        let mark = self
+            .connection
+            .query_row(
+                "SELECT wall_micros, logical FROM crdtype_clock WHERE id = 0",
+                [],
+                |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)),
+            )
+            .optional()?
+            .map(|(wall, logical)| HighWaterMark {
+                // Stored bit for bit as SQLite's signed integers.
+                wall_micros: wall as u64,
+                logical: u32::try_from(logical).unwrap_or(u32::MAX),
+            })
+            .unwrap_or_default();
+        let mut select = self
+            .connection
+            .prepare("SELECT position, bytes, checksum FROM crdtype_ops ORDER BY position")?;
+        let records = select
+            .query_map([], |row| {
+                Ok(StoredRecord {
+                    position: row.get::<_, i64>(0)? as u64,
+                    bytes: row.get(1)?,
+                    checksum: row.get(2)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Loaded { mark, records })
+    }
+
+    fn append(&mut self, records: &[Record<'_>], mark: HighWaterMark) -> Result<(), StoreError> {
+        let transaction = self
+            .connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        {
+            let mut insert = transaction
+                .prepare_cached("INSERT INTO crdtype_ops (bytes, checksum) VALUES (?1, ?2)")?;
+            for record in records {
+                insert.execute(params![record.bytes, &record.checksum[..]])?;
+            }
+        }
+        transaction.execute(
+            "INSERT INTO crdtype_clock (id, wall_micros, logical) VALUES (0, ?1, ?2)
+             ON CONFLICT (id) DO UPDATE SET wall_micros = ?1, logical = ?2",
+            params![mark.wall_micros as i64, i64::from(mark.logical)],
+        )?;
+        transaction.commit()?;
+        Ok(())
+    }
+
+    fn remove(&mut self, positions: &[u64]) -> Result<(), StoreError> {
+        let transaction = self.connection.transaction()?;
+        {
+            let mut delete =
+                transaction.prepare_cached("DELETE FROM crdtype_ops WHERE position = ?1")?;
+            for position in positions {
+                delete.execute([*position as i64])?;
+            }
+        }
+        transaction.commit()?;
+        Ok(())
+    }
+}

@@ -1,0 +1,128 @@
+//! Where a replica keeps its history: the [`Store`] trait and the in-memory store.
+
+use crate::HighWaterMark;
+
+/// Durable storage of one replica of one document: the operations it applied, in the order
+/// it applied them, and its clock's high-water mark.
+///
+/// An implementation must make every [`append`](Self::append) atomic and durable before
+/// it returns: a replica acknowledges a local edit only after that, and sends on only
+/// operations it stored, so that a crash never makes it reuse an operation number.
+pub trait Store {
+    /// Everything stored, records in the order they were appended.
+    fn load(&mut self) -> Result<Loaded, StoreError>;
+
+    /// Appends `records` and sets the clock's high-water mark, all in one transaction,
+    /// committed when this returns.
+    fn append(&mut self, records: &[Record<'_>], mark: HighWaterMark) -> Result<(), StoreError>;
+
+    /// Deletes the records at `positions` (as [`load`](Self::load) numbered them): those
+    /// found corrupt or refused when a replica was restored.
+    fn remove(&mut self, positions: &[u64]) -> Result<(), StoreError>;
+}
+
+/// An operation to store, with the checksum that lets a load tell a corrupt record.
+#[derive(Clone, Copy, Debug)]
+pub struct Record<'a> {
+    /// The operation's bytes, as signed.
+    pub bytes: &'a [u8],
+    /// BLAKE3 of the bytes.
+    pub checksum: [u8; 32],
+}
+
+impl<'a> Record<'a> {
+    /// A record of `bytes`, checksummed.
+    pub fn new(bytes: &'a [u8]) -> Self {
+        Self {
+            bytes,
+            checksum: *blake3::hash(bytes).as_bytes(),
+        }
+    }
+}
+
+/// A record as loaded back.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct StoredRecord {
+    /// Its position in the store: increasing in the order of appends.
+    pub position: u64,
+    /// The operation's bytes.
+    pub bytes: Vec<u8>,
+    /// The checksum stored with them.
+    pub checksum: Vec<u8>,
+}
+
+impl StoredRecord {
+    /// Whether the bytes are the ones that were appended (their checksum matches): a torn
+    /// or corrupt record is not.
+    pub fn is_intact(&self) -> bool {
+        blake3::hash(&self.bytes).as_bytes()[..] == self.checksum[..]
+    }
+}
+
+/// What a store holds.
+#[derive(Clone, PartialEq, Eq, Debug, Default)]
+pub struct Loaded {
+    /// The clock's high-water mark as last appended.
+    pub mark: HighWaterMark,
+    /// The records, in the order appended.
+    pub records: Vec<StoredRecord>,
+}
+
+/// A store failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// SQLite failed.
+    #[cfg(feature = "sqlite")]
+    #[error("SQLite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The stored data is not what this version of crdtype writes.
+    #[error("the store is not valid: {0}")]
+    Invalid(&'static str),
+}
+
+/// A store in memory, for tests: "durable" for as long as the value lives. Take it back
+/// from a replica with [`Replica::into_store`](super::Replica::into_store) to restart one.
+#[derive(Clone, Debug, Default)]
+pub struct MemoryStore {
+    loaded: Loaded,
+    next_position: u64,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The records, to inspect or to damage in a test.
+    pub fn records_mut(&mut self) -> &mut Vec<StoredRecord> {
+        &mut self.loaded.records
+    }
+}
+
+impl Store for MemoryStore {
+    fn load(&mut self) -> Result<Loaded, StoreError> {
+        Ok(self.loaded.clone())
+    }
+
+    fn append(&mut self, records: &[Record<'_>], mark: HighWaterMark) -> Result<(), StoreError> {
+        for record in records {
+            self.loaded.records.push(StoredRecord {
+                position: self.next_position,
+                bytes: record.bytes.to_vec(),
+                checksum: record.checksum.to_vec(),
+            });
+            self.next_position += 1;
+        }
+        self.loaded.mark = mark;
+        Ok(())
+    }
+
+    fn remove(&mut self, positions: &[u64]) -> Result<(), StoreError> {
+        self.loaded
+            .records
+            .retain(|record| !positions.contains(&record.position));
+        Ok(())
+    }
+}

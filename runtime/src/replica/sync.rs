@@ -1,0 +1,362 @@
+//! The sync protocol: two replicas of a document exchange messages (bytes in, bytes out,
+//! over any transport) until each has every operation the other had.
+//!
+//! A session alternates: each side answers every message with one message, until both
+//! have said they are done. The side that starts sends its version vector (per device,
+//! the number of its last operation applied: a device's operations apply in order, so the
+//! vector names them all); the other answers with its own vector and the first chunk of the
+//! operations the starter lacks; from then on each message carries the next chunk of what
+//! its sender's peer lacks, in the order the sender applied them, so that they apply on
+//! arrival. Two replicas with small differences converge in three messages; a long
+//! history streams in chunks of [`SyncLimits::chunk_bytes`].
+//!
+//! Each side applies and stores what a message carries before it answers, and a session
+//! holds no state that the replicas do not: an interrupted session is resumed by starting
+//! a new one, which sends only what is still missing. A replica sends only operations it
+//! has stored.
+//!
+//! ```
+//! use crdtype::ops::{OpLog, SigningKey};
+//! use crdtype::replica::sync::SyncSession;
+//! use crdtype::replica::{MemoryStore, Replica};
+//! use crdtype::{Crdt, HybridClock, ReplicaId};
+//!
+//! #[derive(Crdt, Debug, Clone, PartialEq, Default)]
+//! struct Note {
+//!     text: String,
+//! }
+//!
+//! let key = SigningKey::from_bytes(&[7; 32]);
+//! let (log, _) = OpLog::create(&key, [1; 16], HybridClock::new(ReplicaId::new(1)));
+//! let empty = OpLog::open(log.document(), HybridClock::new(ReplicaId::new(2)));
+//! let (mut alice, _) = Replica::<Note>::open(MemoryStore::new(), key, log)?;
+//! alice.edit(|note| note.text = "Buy milk".to_owned())?;
+//! let other_key = SigningKey::from_bytes(&[8; 32]);
+//! let (mut bob, _) = Replica::<Note>::open(MemoryStore::new(), other_key, empty)?;
+//!
+//! let (mut alice_side, mut bob_side) = (SyncSession::new(), SyncSession::new());
+//! let mut message = Some(alice_side.start(&alice));
+//! let mut to_bob = true;
+//! while let Some(bytes) = message {
+//!     message = if to_bob {
+//!         bob_side.handle(&mut bob, &bytes)?
+//!     } else {
+//!         alice_side.handle(&mut alice, &bytes)?
+//!     };
+//!     to_bob = !to_bob;
+//! }
+//! assert_eq!(bob.read(), alice.read());
+//! assert_eq!(bob.log().heads_digest(), alice.log().heads_digest());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::collections::{BTreeMap, VecDeque};
+use std::io::{Read, Write};
+
+use flatbuffers::InvalidFlatbuffer;
+
+use super::message::{self, MessageFields};
+use super::{Replica, ReplicaError, Store};
+use crate::ops::{ReceiveError, Received};
+use crate::{Crdt, WallClock};
+
+/// Bounds on sync messages.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct SyncLimits {
+    /// The largest message accepted, in bytes. Default 8 MiB: above the largest operation
+    /// a log accepts by default (4 MiB), which a message must be able to carry alone.
+    pub max_message_bytes: usize,
+    /// The most operations in one message. Default 4,096.
+    pub max_ops_per_message: usize,
+    /// How many bytes of operations a message carries before the rest waits for the next
+    /// one (a single larger operation goes alone). Default 256 KiB.
+    pub chunk_bytes: usize,
+}
+
+impl Default for SyncLimits {
+    fn default() -> Self {
+        Self {
+            max_message_bytes: 8 << 20,
+            max_ops_per_message: 4096,
+            chunk_bytes: 256 << 10,
+        }
+    }
+}
+
+/// A session failed. What was applied before the failure is stored; start a new session.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SyncError {
+    /// A message longer than [`SyncLimits::max_message_bytes`].
+    #[error("a message of {bytes} bytes, more than the limit of {limit}")]
+    TooLarge {
+        /// Its length.
+        bytes: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// The FlatBuffers verifier refused a message.
+    #[error("not a sync message: {0}")]
+    Malformed(#[from] InvalidFlatbuffer),
+    /// Well-formed, but not a valid message at this point of the session.
+    #[error("not a valid sync message: {0}")]
+    Invalid(&'static str),
+    /// A message about another document.
+    #[error("a sync message of another document")]
+    WrongDocument,
+    /// The replica failed (its store).
+    #[error(transparent)]
+    Replica(#[from] ReplicaError),
+    /// The transport failed.
+    #[error("transport: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// What a session did so far.
+#[derive(Debug, Default)]
+pub struct SyncStats {
+    /// Messages sent.
+    pub messages_sent: usize,
+    /// Messages received.
+    pub messages_received: usize,
+    /// Bytes of messages sent (without a transport's framing).
+    pub bytes_sent: usize,
+    /// Bytes of messages received.
+    pub bytes_received: usize,
+    /// Operations sent.
+    pub ops_sent: usize,
+    /// Bytes of the operations sent, themselves.
+    pub op_bytes_sent: usize,
+    /// Operations received and applied, with those they released.
+    pub applied: usize,
+    /// Operations received that were already here.
+    pub duplicates: usize,
+    /// Operations received that wait for their parents.
+    pub buffered: usize,
+    /// Operations received and refused, with why.
+    pub refused: Vec<ReceiveError>,
+}
+
+/// Which side of a session a replica is, over a stream.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Role {
+    /// Sends the first message.
+    Initiator,
+    /// Waits for it.
+    Responder,
+}
+
+/// One side of a sync session.
+#[derive(Debug, Default)]
+pub struct SyncSession {
+    limits: SyncLimits,
+    /// Positions in the replica's history of the operations the peer lacks, still to
+    /// send; known once the peer's vector arrives.
+    outbox: Option<VecDeque<usize>>,
+    sent_vector: bool,
+    sent_done: bool,
+    peer_done: bool,
+    stats: SyncStats,
+}
+
+impl SyncSession {
+    /// A session with the default limits.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A session with other limits.
+    pub fn with_limits(limits: SyncLimits) -> Self {
+        Self {
+            limits,
+            ..Self::default()
+        }
+    }
+
+    /// Whether both sides have sent everything: the session is over.
+    pub fn is_finished(&self) -> bool {
+        self.sent_done && self.peer_done
+    }
+
+    /// What the session did so far.
+    pub fn stats(&self) -> &SyncStats {
+        &self.stats
+    }
+
+    /// What the session did, once it is over.
+    pub fn into_stats(self) -> SyncStats {
+        self.stats
+    }
+
+    /// The first message of the session, from the side that starts it.
+    pub fn start<T: Crdt, D: Store, W: WallClock>(
+        &mut self,
+        replica: &Replica<T, D, W>,
+    ) -> Vec<u8> {
+        self.reply(replica, Vec::new(), false)
+    }
+
+    /// Handles a message from the peer: applies and stores the operations it carries, and
+    /// returns the message to answer with, or `None` when the session is over.
+    pub fn handle<T: Crdt, D: Store, W: WallClock>(
+        &mut self,
+        replica: &mut Replica<T, D, W>,
+        bytes: &[u8],
+    ) -> Result<Option<Vec<u8>>, SyncError> {
+        if bytes.len() > self.limits.max_message_bytes {
+            return Err(SyncError::TooLarge {
+                bytes: bytes.len(),
+                limit: self.limits.max_message_bytes,
+            });
+        }
+        let received = message::read(bytes, self.limits.max_ops_per_message)?;
+        if received.document() != replica.log.document().as_bytes() {
+            return Err(SyncError::WrongDocument);
+        }
+        let vector = received.vector().map_err(SyncError::Invalid)?;
+        if vector.is_some() == self.outbox.is_some() {
+            return Err(SyncError::Invalid(
+                "a version vector in a message other than the peer's first",
+            ));
+        }
+        self.stats.messages_received += 1;
+        self.stats.bytes_received += bytes.len();
+        let ops: Vec<&[u8]> = received.ops().collect();
+        for result in replica.receive_each(&ops)? {
+            match result {
+                Ok(Received::Applied { released }) => self.stats.applied += 1 + released,
+                Ok(Received::Duplicate) => self.stats.duplicates += 1,
+                Ok(Received::Buffered) => self.stats.buffered += 1,
+                Err(error) => self.stats.refused.push(error),
+            }
+        }
+        if let Some(vector) = vector {
+            self.outbox = Some(lacking(replica, &vector.into_iter().collect()));
+        }
+        self.peer_done |= received.done();
+        if self.is_finished() {
+            return Ok(None);
+        }
+        let chunk = self.next_chunk(replica);
+        let done = self.outbox.as_ref().is_some_and(VecDeque::is_empty);
+        Ok(Some(self.reply(replica, chunk, done)))
+    }
+
+    /// Positions of the next operations to send, within the chunk limits.
+    fn next_chunk<T: Crdt, D, W: WallClock>(&mut self, replica: &Replica<T, D, W>) -> Vec<usize> {
+        let mut chunk = Vec::new();
+        let mut size = 0;
+        let Some(outbox) = &mut self.outbox else {
+            return chunk;
+        };
+        while let Some(&position) = outbox.front() {
+            let len = replica
+                .log
+                .history(position)
+                .next()
+                .map_or(0, |(_, bytes)| bytes.len());
+            let full = size + len > self.limits.chunk_bytes
+                || chunk.len() >= self.limits.max_ops_per_message;
+            if !chunk.is_empty() && full {
+                break;
+            }
+            chunk.push(position);
+            size += len;
+            outbox.pop_front();
+        }
+        chunk
+    }
+
+    fn reply<T: Crdt, D, W: WallClock>(
+        &mut self,
+        replica: &Replica<T, D, W>,
+        chunk: Vec<usize>,
+        done: bool,
+    ) -> Vec<u8> {
+        let ops: Vec<&[u8]> = chunk
+            .iter()
+            .filter_map(|&position| replica.log.history(position).next())
+            .map(|(_, bytes)| bytes)
+            .collect();
+        let vector = (!self.sent_vector).then(|| {
+            replica
+                .log
+                .version_vector()
+                .iter()
+                .map(|(replica, seq)| (replica.get(), *seq))
+                .unzip()
+        });
+        let bytes = message::write(&MessageFields {
+            document: replica.log.document().as_bytes(),
+            vector,
+            ops: &ops,
+            done,
+        });
+        self.sent_vector = true;
+        self.sent_done |= done;
+        self.stats.messages_sent += 1;
+        self.stats.bytes_sent += bytes.len();
+        self.stats.ops_sent += ops.len();
+        self.stats.op_bytes_sent += ops.iter().map(|op| op.len()).sum::<usize>();
+        bytes
+    }
+
+    /// Runs the whole session over `stream` (a TCP connection, say), each message framed
+    /// by its length as 4 little-endian bytes.
+    pub fn run<T: Crdt, D: Store, W: WallClock>(
+        &mut self,
+        replica: &mut Replica<T, D, W>,
+        stream: &mut (impl Read + Write),
+        role: Role,
+    ) -> Result<(), SyncError> {
+        if role == Role::Initiator {
+            write_frame(stream, &self.start(replica))?;
+        }
+        while !self.is_finished() {
+            let message = read_frame(stream, self.limits.max_message_bytes)?;
+            match self.handle(replica, &message)? {
+                Some(reply) => write_frame(stream, &reply)?,
+                None => break,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Positions in `replica`'s stored history of the operations a peer with `vector` lacks.
+fn lacking<T: Crdt, D, W: WallClock>(
+    replica: &Replica<T, D, W>,
+    vector: &BTreeMap<u64, u64>,
+) -> VecDeque<usize> {
+    replica
+        .log
+        .history(0)
+        .take(replica.persisted)
+        .enumerate()
+        .filter(|(_, (id, _))| id.seq() > vector.get(&id.replica().get()).copied().unwrap_or(0))
+        .map(|(position, _)| position)
+        .collect()
+}
+
+fn write_frame(stream: &mut impl Write, message: &[u8]) -> Result<(), SyncError> {
+    let len = u32::try_from(message.len()).map_err(|_| SyncError::TooLarge {
+        bytes: message.len(),
+        limit: u32::MAX as usize,
+    })?;
+    stream.write_all(&len.to_le_bytes())?;
+    stream.write_all(message)?;
+    stream.flush()?;
+    Ok(())
+}
+
+fn read_frame(stream: &mut impl Read, limit: usize) -> Result<Vec<u8>, SyncError> {
+    let mut len = [0; 4];
+    stream.read_exact(&mut len)?;
+    let len = u32::from_le_bytes(len) as usize;
+    if len > limit {
+        return Err(SyncError::TooLarge { bytes: len, limit });
+    }
+    let mut message = vec![0; len];
+    stream.read_exact(&mut message)?;
+    Ok(message)
+}

@@ -1,0 +1,547 @@
+//! Replicas end to end: durable edits, restarts, corrupt records, and sync between
+//! replicas on two schema versions, in memory, on SQLite and over TCP.
+
+use std::collections::BTreeSet;
+
+use crdtype::ops::{OpLog, ReceiveError, SigningKey};
+use crdtype::replica::sync::{Role, SyncError, SyncLimits, SyncSession, SyncStats};
+use crdtype::replica::{
+    Loaded, MemoryStore, Record, Replica, ReplicaError, SqliteStore, Store, StoreError,
+};
+use crdtype::{Crdt, HybridClock, ManualClock, ReplicaId, WallClock};
+use crdtype_tests::Meeting;
+use crdtype_tests::versions::meeting_v2;
+
+type Old = meeting_v2::Meeting;
+
+const SALT: [u8; 16] = [3; 16];
+
+fn key(seed: u8) -> SigningKey {
+    SigningKey::from_bytes(&[seed; 32])
+}
+
+fn clock(replica: u64, wall: &ManualClock) -> HybridClock<ManualClock> {
+    HybridClock::with_wall_clock(ReplicaId::new(replica), wall.clone())
+}
+
+type Device<T, D = MemoryStore> = Replica<T, D, ManualClock>;
+
+/// A new document on replica 1, which admits replicas 2 and 3.
+fn creator<D: Store>(store: D, wall: &ManualClock) -> Device<Meeting, D> {
+    let (log, _) = OpLog::create(&key(1), SALT, clock(1, wall));
+    let (mut alice, _) = Replica::open(store, key(1), log).unwrap();
+    for seed in [2, 3] {
+        alice
+            .admit(ReplicaId::new(u64::from(seed)), key(seed).verifying_key())
+            .unwrap();
+    }
+    alice
+}
+
+/// An empty replica `seed` of `alice`'s document, on `store`.
+fn joiner<T: Crdt, D: Store>(
+    alice: &Device<Meeting, impl Store>,
+    seed: u8,
+    store: D,
+    wall: &ManualClock,
+) -> Device<T, D> {
+    let log = OpLog::open(alice.log().document(), clock(u64::from(seed), wall));
+    Replica::open(store, key(seed), log).unwrap().0
+}
+
+/// Replica 1 restarted on `store`, which holds `document`.
+fn restart<D: Store>(
+    store: D,
+    document: crdtype::ops::DocumentId,
+    wall: &ManualClock,
+) -> (Device<Meeting, D>, crdtype::replica::Recovery) {
+    Replica::open(store, key(1), OpLog::open(document, clock(1, wall))).unwrap()
+}
+
+/// Runs a whole session between `a` (which starts) and `b`, in memory; returns both
+/// sides' stats. `cut_after` stops it after that many messages, as a lost connection.
+fn sync_until<A: Crdt, B: Crdt, D: Store, E: Store, W: WallClock>(
+    a: &mut Replica<A, D, W>,
+    b: &mut Replica<B, E, W>,
+    limits: SyncLimits,
+    cut_after: Option<usize>,
+) -> (SyncStats, SyncStats) {
+    let (mut a_side, mut b_side) = (
+        SyncSession::with_limits(limits),
+        SyncSession::with_limits(limits),
+    );
+    let mut message = Some(a_side.start(a));
+    let mut to_b = true;
+    let mut sent = 1;
+    while let Some(bytes) = message {
+        if cut_after.is_some_and(|cut| sent > cut) {
+            break;
+        }
+        message = if to_b {
+            b_side.handle(b, &bytes).unwrap()
+        } else {
+            a_side.handle(a, &bytes).unwrap()
+        };
+        to_b = !to_b;
+        sent += 1;
+    }
+    (a_side.into_stats(), b_side.into_stats())
+}
+
+fn sync<A: Crdt, B: Crdt, D: Store, E: Store, W: WallClock>(
+    a: &mut Replica<A, D, W>,
+    b: &mut Replica<B, E, W>,
+) -> (SyncStats, SyncStats) {
+    sync_until(a, b, SyncLimits::default(), None)
+}
+
+#[test]
+fn an_edit_survives_a_restart_and_the_clock_never_goes_back() {
+    let wall = ManualClock::new(10_000_000_000);
+    let mut alice = creator(MemoryStore::new(), &wall);
+    alice.edit(|m| m.title = "Retro".to_owned()).unwrap();
+    let before = alice.read();
+    let mark = alice.log().clock().high_water_mark();
+    let document = alice.log().document();
+
+    // The device restarts with its wall clock an hour behind.
+    wall.set(10_000_000_000 - 3_600_000_000);
+    let store = alice.into_store();
+    let (mut alice, recovery) = restart(store, document, &wall);
+    assert_eq!(
+        recovery.restored, 4,
+        "the genesis, two admissions and the edit"
+    );
+    assert!(recovery.corrupt.is_empty() && recovery.refused.is_empty());
+    assert_eq!(alice.read(), before);
+    assert!(alice.log().clock().high_water_mark() >= mark);
+
+    // Its next operation is numbered and stamped after everything before the restart, so
+    // a peer that has the earlier ones accepts it.
+    let op = alice.edit(|m| m.views += 1).unwrap().unwrap();
+    let fields = crdtype::ops::OpFields::read(&op).unwrap();
+    assert_eq!(fields.id.seq(), 5);
+    assert!((fields.stamp.wall_micros, fields.stamp.logical) > (mark.wall_micros, mark.logical));
+    // Bob's wall clock did not go back.
+    let bob_wall = ManualClock::new(10_000_000_000);
+    let mut bob = joiner::<Meeting, _>(&alice, 2, MemoryStore::new(), &bob_wall);
+    let (_, bob_side) = sync(&mut alice, &mut bob);
+    assert!(bob_side.refused.is_empty(), "{:?}", bob_side.refused);
+    assert_eq!(bob.read(), alice.read());
+}
+
+#[test]
+fn an_unchanged_value_makes_no_operation() {
+    let wall = ManualClock::new(1_000_000);
+    let mut alice = creator(MemoryStore::new(), &wall);
+    let before = alice.log().len();
+    assert_eq!(
+        alice.edit(|m| m.draft_note = "local".to_owned()).unwrap(),
+        None
+    );
+    assert_eq!(alice.log().len(), before);
+}
+
+#[test]
+fn a_corrupt_last_record_is_reported_and_dropped_never_applied() {
+    let wall = ManualClock::new(1_000_000);
+    let mut alice = creator(MemoryStore::new(), &wall);
+    alice.edit(|m| m.title = "Kept".to_owned()).unwrap();
+    let kept = alice.read();
+    alice.edit(|m| m.title = "Torn".to_owned()).unwrap();
+    let document = alice.log().document();
+    let mut store = alice.into_store();
+    let last = store.records_mut().last_mut().unwrap();
+    let position = last.position;
+    let middle = last.bytes.len() / 2;
+    last.bytes[middle] ^= 0x40;
+
+    let (alice, recovery) = restart(store, document, &wall);
+    assert_eq!(recovery.corrupt, vec![position]);
+    assert_eq!(alice.read(), kept);
+    let mut store = alice.into_store();
+    assert!(
+        store
+            .load()
+            .unwrap()
+            .records
+            .iter()
+            .all(|record| record.position != position)
+    );
+}
+
+#[test]
+fn a_truncated_last_record_is_dropped_too() {
+    let wall = ManualClock::new(1_000_000);
+    let mut alice = creator(MemoryStore::new(), &wall);
+    let kept = alice.read();
+    alice.edit(|m| m.title = "Torn".to_owned()).unwrap();
+    let document = alice.log().document();
+    let mut store = alice.into_store();
+    let last = store.records_mut().last_mut().unwrap();
+    last.bytes.truncate(last.bytes.len() / 3);
+    let (alice, recovery) = restart(store, document, &wall);
+    assert_eq!(recovery.corrupt.len(), 1);
+    assert_eq!(alice.read(), kept);
+}
+
+#[test]
+fn a_store_of_another_document_is_refused() {
+    let wall = ManualClock::new(1_000_000);
+    let alice = creator(MemoryStore::new(), &wall);
+    let (other, _) =
+        OpLog::<crdtype_tests::MeetingCrdt, _>::create(&key(1), [9; 16], clock(1, &wall));
+    let opened = Replica::<Meeting, _, _>::open(
+        alice.into_store(),
+        key(1),
+        OpLog::open(other.document(), clock(1, &wall)),
+    );
+    assert!(matches!(
+        opened,
+        Err(ReplicaError::Receive(ReceiveError::WrongDocument { .. }))
+    ));
+    let fresh = creator(MemoryStore::new(), &wall);
+    let (log, _) = OpLog::create(&key(1), [9; 16], clock(1, &wall));
+    assert!(matches!(
+        Replica::<Meeting, _, _>::open(fresh.into_store(), key(1), log),
+        Err(ReplicaError::NotEmpty)
+    ));
+}
+
+#[test]
+fn three_replicas_on_two_schema_versions_converge_by_sync_and_lose_nothing() {
+    let wall = ManualClock::new(1_000_000);
+    let mut alice = creator(MemoryStore::new(), &wall);
+    let mut bob = joiner::<Meeting, _>(&alice, 2, MemoryStore::new(), &wall);
+    let mut carol = joiner::<Old, _>(&alice, 3, MemoryStore::new(), &wall);
+    sync(&mut alice, &mut bob);
+    sync(&mut bob, &mut carol);
+
+    // Concurrent edits; version 3's `priority` is unknown to Carol's version 2.
+    wall.advance(1_000);
+    alice
+        .edit(|m| {
+            m.title = "Planning".to_owned();
+            m.priority = 9;
+        })
+        .unwrap();
+    bob.edit(|m| {
+        m.views += 2;
+        m.tags.insert("q4".to_owned());
+    })
+    .unwrap();
+    carol.edit(|m| m.pinned = true).unwrap();
+
+    // Alice reaches Bob only through Carol.
+    sync(&mut alice, &mut carol);
+    sync(&mut carol, &mut bob);
+    sync(&mut alice, &mut carol);
+
+    let digests: BTreeSet<_> = [
+        alice.log().heads_digest(),
+        bob.log().heads_digest(),
+        carol.log().heads_digest(),
+    ]
+    .into();
+    assert_eq!(digests.len(), 1);
+    assert_eq!(alice.read(), bob.read());
+    let meeting = bob.read();
+    assert_eq!(
+        (meeting.title.as_str(), meeting.priority, meeting.views),
+        ("Planning", 9, 2)
+    );
+    assert!(meeting.pinned);
+    let old = carol.read();
+    assert_eq!(
+        (old.title.as_str(), old.views, old.pinned),
+        ("Planning", 2, true)
+    );
+    assert!(
+        carol.state().store.unknown_fields.ids().any(|id| id == 3),
+        "Carol keeps Bob's tags, a field of version 3 she does not know"
+    );
+}
+
+#[test]
+fn a_new_replica_bootstraps_from_any_peer_and_a_second_sync_sends_nothing() {
+    let wall = ManualClock::new(1_000_000);
+    let mut alice = creator(MemoryStore::new(), &wall);
+    for round in 0..20 {
+        alice.edit(|m| m.views += round).unwrap();
+    }
+    let mut bob = joiner::<Meeting, _>(&alice, 2, MemoryStore::new(), &wall);
+    let (from_alice, _) = sync(&mut bob, &mut alice);
+    assert_eq!(bob.read(), alice.read());
+    assert_eq!(from_alice.messages_received, 1);
+
+    let mut carol = joiner::<Old, _>(&alice, 3, MemoryStore::new(), &wall);
+    sync(&mut carol, &mut bob);
+    assert_eq!(carol.read().views, alice.read().views);
+
+    let (again, other) = sync(&mut alice, &mut carol);
+    assert_eq!((again.ops_sent, other.ops_sent), (0, 0));
+    assert_eq!(again.messages_sent + other.messages_sent, 3);
+}
+
+#[test]
+fn a_long_partition_streams_in_chunks_within_the_byte_budget() {
+    let wall = ManualClock::new(1_000_000);
+    let mut alice = creator(MemoryStore::new(), &wall);
+    let mut bob = joiner::<Meeting, _>(&alice, 2, MemoryStore::new(), &wall);
+    sync(&mut alice, &mut bob);
+    for round in 0..1_000 {
+        wall.advance(1);
+        alice.edit(|m| m.title = format!("a{round}")).unwrap();
+        bob.edit(|m| m.views += 1).unwrap();
+    }
+    let limits = SyncLimits {
+        chunk_bytes: 64 << 10,
+        ..SyncLimits::default()
+    };
+    let (a, b) = sync_until(&mut alice, &mut bob, limits, None);
+    assert_eq!(alice.log().heads_digest(), bob.log().heads_digest());
+    assert_eq!(alice.read(), bob.read());
+    assert_eq!((a.ops_sent, b.ops_sent), (1_000, 1_000));
+    assert_eq!((a.applied, b.applied), (1_000, 1_000));
+    assert!(a.messages_sent > 2, "the history streams in chunks");
+    let sent = a.bytes_sent + b.bytes_sent;
+    let ops = a.op_bytes_sent + b.op_bytes_sent;
+    assert!(
+        sent * 10 <= ops * 13,
+        "{sent} bytes for {ops} bytes of operations"
+    );
+}
+
+#[test]
+fn a_session_cut_after_any_message_resumes_with_a_new_one() {
+    let wall = ManualClock::new(1_000_000);
+    let limits = SyncLimits {
+        chunk_bytes: 4 << 10,
+        ..SyncLimits::default()
+    };
+    let mut alice = creator(MemoryStore::new(), &wall);
+    let mut bob = joiner::<Old, _>(&alice, 2, MemoryStore::new(), &wall);
+    sync(&mut alice, &mut bob);
+    for round in 0..40 {
+        alice.edit(|m| m.title = format!("a{round}")).unwrap();
+        bob.edit(|m| m.views += 1).unwrap();
+    }
+    let (a, b) = sync_until(
+        &mut alice.clone_for_test(),
+        &mut bob.clone_for_test(),
+        limits,
+        None,
+    );
+    let messages = a.messages_sent + b.messages_sent;
+    assert!(messages > 4);
+    for cut in 0..messages {
+        let (mut alice, mut bob) = (alice.clone_for_test(), bob.clone_for_test());
+        sync_until(&mut alice, &mut bob, limits, Some(cut));
+        sync_until(&mut bob, &mut alice, limits, None);
+        assert_eq!(
+            alice.log().heads_digest(),
+            bob.log().heads_digest(),
+            "cut after {cut}"
+        );
+        assert_eq!(alice.read().views, bob.read().views);
+    }
+}
+
+/// Copies of a replica, to run several futures of one state.
+trait CloneForTest {
+    fn clone_for_test(&self) -> Self;
+}
+
+impl<T: Crdt> CloneForTest for Device<T> {
+    fn clone_for_test(&self) -> Self {
+        let log = OpLog::open(self.log().document(), self.log().clock().clone());
+        Replica::open(self.store().clone(), key(self.id().get() as u8), log)
+            .unwrap()
+            .0
+    }
+}
+
+#[test]
+fn malformed_sync_messages_are_refused_without_change() {
+    let wall = ManualClock::new(1_000_000);
+    let mut alice = creator(MemoryStore::new(), &wall);
+    alice.edit(|m| m.title = "x".to_owned()).unwrap();
+    let mut bob = joiner::<Meeting, _>(&alice, 2, MemoryStore::new(), &wall);
+    let hello = SyncSession::new().start(&bob);
+    let reply = SyncSession::new()
+        .handle(&mut alice, &hello)
+        .unwrap()
+        .unwrap();
+    let before = (bob.log().heads_digest(), bob.log().len());
+    for end in 0..reply.len() {
+        let mut session = SyncSession::new();
+        session.start(&bob);
+        assert!(
+            session.handle(&mut bob, &reply[..end]).is_err(),
+            "prefix {end}"
+        );
+    }
+    for index in 0..reply.len().min(400) {
+        let mut mutated = reply.clone();
+        mutated[index] ^= 0x5a;
+        let mut session = SyncSession::new();
+        session.start(&bob);
+        // Either refused, or a message whose operations are refused one by one.
+        let _ = session.handle(&mut bob, &mutated);
+    }
+    // Whatever a mutated message carried that applied is one of Alice's operations.
+    assert!(
+        bob.log()
+            .applied()
+            .keys()
+            .all(|hash| alice.log().applied().contains_key(hash))
+    );
+    assert!(bob.log().len() >= before.1);
+    let mut session = SyncSession::new();
+    session.start(&bob);
+    let limits = SyncLimits::default();
+    let huge = vec![0; limits.max_message_bytes + 1];
+    assert!(matches!(
+        session.handle(&mut bob, &huge),
+        Err(SyncError::TooLarge { .. })
+    ));
+    // A message of another document.
+    let (other_log, _) =
+        OpLog::<crdtype_tests::MeetingCrdt, _>::create(&key(1), [8; 16], clock(1, &wall));
+    let (stranger, _) =
+        Replica::<Meeting, _, _>::open(MemoryStore::new(), key(1), other_log).unwrap();
+    let foreign = SyncSession::new().start(&stranger);
+    let mut session = SyncSession::new();
+    assert!(matches!(
+        session.handle(&mut bob, &foreign),
+        Err(SyncError::WrongDocument)
+    ));
+}
+
+/// A store whose appends fail while `failing` is set.
+#[derive(Clone, Default)]
+struct Flaky {
+    inner: MemoryStore,
+    failing: bool,
+}
+
+impl Store for Flaky {
+    fn load(&mut self) -> Result<Loaded, StoreError> {
+        self.inner.load()
+    }
+
+    fn append(
+        &mut self,
+        records: &[Record<'_>],
+        mark: crdtype::HighWaterMark,
+    ) -> Result<(), StoreError> {
+        if self.failing {
+            return Err(StoreError::Invalid("the disk is full"));
+        }
+        self.inner.append(records, mark)
+    }
+
+    fn remove(&mut self, positions: &[u64]) -> Result<(), StoreError> {
+        self.inner.remove(positions)
+    }
+}
+
+#[test]
+fn an_operation_is_not_acknowledged_nor_sent_before_it_is_stored() {
+    let wall = ManualClock::new(1_000_000);
+    let mut alice = creator(Flaky::default(), &wall);
+    let mut bob = joiner::<Meeting, _>(&alice, 2, MemoryStore::new(), &wall);
+    sync(&mut alice, &mut bob);
+    let document = alice.log().document();
+    let reopen = |store| restart(store, document, &wall).0;
+
+    let mut store = alice.into_store();
+    store.failing = true;
+    let mut alice = reopen(store);
+    assert!(matches!(
+        alice.edit(|m| m.title = "unstored".to_owned()),
+        Err(ReplicaError::Store(_))
+    ));
+    // Alice cannot answer a sync without storing first: the operation stays home.
+    let hello = SyncSession::new().start(&bob);
+    assert!(matches!(
+        SyncSession::new().handle(&mut alice, &hello),
+        Err(SyncError::Replica(ReplicaError::Store(_)))
+    ));
+    assert_eq!(bob.read().title, "");
+
+    // After a crash the unacknowledged edit is gone, and its number is free again: the
+    // next edit takes it, and Bob, who never saw the first, accepts it.
+    let mut store = alice.into_store();
+    store.failing = false;
+    let mut alice = reopen(store);
+    assert_eq!(alice.read().title, "");
+    alice.edit(|m| m.title = "stored".to_owned()).unwrap();
+    sync(&mut alice, &mut bob);
+    assert_eq!(bob.read().title, "stored");
+}
+
+#[test]
+fn sqlite_keeps_every_acknowledged_edit_across_reopening() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("alice.sqlite");
+    let wall = ManualClock::new(1_000_000);
+    let mut alice = creator(SqliteStore::open(&path).unwrap(), &wall);
+    for round in 0..10 {
+        alice.edit(|m| m.views += round + 1).unwrap();
+    }
+    let before = alice.read();
+    let digest = alice.log().heads_digest();
+    let document = alice.log().document();
+    drop(alice);
+
+    let (alice, recovery) = restart(SqliteStore::open(&path).unwrap(), document, &wall);
+    assert_eq!(recovery.restored, 13);
+    assert_eq!(alice.read(), before);
+    assert_eq!(alice.log().heads_digest(), digest);
+
+    // Corrupt the last record on disk: it is reported, deleted and never applied.
+    alice
+        .store()
+        .connection()
+        .execute(
+            "UPDATE crdtype_ops SET bytes = substr(bytes, 1, 40) \
+             WHERE position = (SELECT max(position) FROM crdtype_ops)",
+            [],
+        )
+        .unwrap();
+    drop(alice);
+    let (alice, recovery) = restart(SqliteStore::open(&path).unwrap(), document, &wall);
+    assert_eq!(recovery.corrupt.len(), 1);
+    assert_eq!(alice.read().views, before.views - 10);
+}
+
+#[test]
+fn sync_runs_over_tcp_on_loopback() {
+    let wall = ManualClock::new(1_000_000);
+    let mut alice = creator(MemoryStore::new(), &wall);
+    for round in 0..200 {
+        alice.edit(|m| m.title = format!("t{round}")).unwrap();
+    }
+    let mut bob = joiner::<Old, _>(&alice, 2, MemoryStore::new(), &wall);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    let limits = SyncLimits {
+        chunk_bytes: 8 << 10,
+        ..SyncLimits::default()
+    };
+    let server = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        SyncSession::with_limits(limits)
+            .run(&mut alice, &mut stream, Role::Responder)
+            .unwrap();
+        alice
+    });
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    SyncSession::with_limits(limits)
+        .run(&mut bob, &mut stream, Role::Initiator)
+        .unwrap();
+    let alice = server.join().unwrap();
+    assert_eq!(bob.log().heads_digest(), alice.log().heads_digest());
+    assert_eq!(bob.read().title, "t199");
+}
