@@ -1019,11 +1019,19 @@ impl<S: TypedStore, W: WallClock> OpLog<S, W> {
         let mut released = 0;
         loop {
             let mut progressed = false;
-            let waiting = std::mem::take(&mut self.waiting);
-            let unadmitted = std::mem::take(&mut self.unadmitted);
-            let lists = waiting.into_values().chain([unadmitted]);
-            for bytes in lists.flatten() {
-                match self.check(&bytes, Trust::Nothing) {
+            // An operation waits for its parents only after its signature was verified
+            // with its device's key, which never changes: verifying it again on every
+            // release would cost a verification per waiting operation per arrival. Those
+            // of devices not admitted yet were not verified.
+            let waiting = std::mem::take(&mut self.waiting)
+                .into_values()
+                .flatten()
+                .map(|bytes| (bytes, Trust::Signature));
+            let unadmitted = std::mem::take(&mut self.unadmitted)
+                .into_iter()
+                .map(|bytes| (bytes, Trust::Nothing));
+            for (bytes, trust) in waiting.chain(unadmitted) {
+                match self.check(&bytes, trust) {
                     Ok(Gate::Ready(checked)) => {
                         self.commit(*checked);
                         released += 1;
