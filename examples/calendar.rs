@@ -218,12 +218,12 @@ fn sync<A: Crdt, B: Crdt<Store: Send>>(
     let address = listener.local_addr()?;
     std::thread::scope(|scope| {
         let answering = scope.spawn(move || -> Result<(), Error> {
-            let (mut stream, _) = listener.accept()?;
-            SyncSession::new().run(b, &mut stream, Role::Responder)?;
+            let (stream, _) = listener.accept()?;
+            SyncSession::new().run_tcp(b, &stream, Role::Responder)?;
             Ok(())
         });
         let mut session = SyncSession::new();
-        session.run(a, &mut TcpStream::connect(address)?, Role::Initiator)?;
+        session.run_tcp(a, &TcpStream::connect(address)?, Role::Initiator)?;
         answering
             .join()
             .map_err(|_| "the answering side panicked")??;

@@ -99,3 +99,44 @@ pub struct Hall {
     #[crdt(map)]
     pub seats: BTreeMap<u32, Seat>,
 }
+
+/// Runs a sync session between `a` (which starts) and `b` in this process, as
+/// [`sync_with`](crdtype::replica::sync::sync_with) does, but stops after `messages`
+/// messages were delivered: a connection lost mid-session.
+pub fn interrupted_sync<A: Crdt, B: Crdt, D, E, W, X>(
+    a: &mut crdtype::replica::Replica<A, D, W>,
+    b: &mut crdtype::replica::Replica<B, E, X>,
+    limits: crdtype::replica::sync::SyncLimits,
+    messages: usize,
+) where
+    D: crdtype::replica::Store,
+    E: crdtype::replica::Store,
+    W: crdtype::WallClock,
+    X: crdtype::WallClock,
+{
+    use crdtype::replica::sync::SyncSession;
+    let (mut a_side, mut b_side) = (
+        SyncSession::with_limits(limits),
+        SyncSession::with_limits(limits),
+    );
+    let mut flight = vec![a_side.start(a)];
+    let mut delivered = 0;
+    for to_b in [true, false].into_iter().cycle() {
+        if flight.is_empty() {
+            return;
+        }
+        let mut answers = Vec::new();
+        for message in flight {
+            if delivered == messages {
+                return;
+            }
+            delivered += 1;
+            answers.extend(if to_b {
+                b_side.handle(b, &message).unwrap()
+            } else {
+                a_side.handle(a, &message).unwrap()
+            });
+        }
+        flight = answers;
+    }
+}

@@ -4,13 +4,13 @@
 use std::collections::BTreeSet;
 
 use crdtype::ops::{OpLog, ReceiveError, SigningKey};
-use crdtype::replica::sync::{Role, SyncError, SyncLimits, SyncSession, SyncStats};
+use crdtype::replica::sync::{Role, SyncError, SyncLimits, SyncSession, SyncStats, sync_with};
 use crdtype::replica::{
     Loaded, MemoryStore, Record, Replica, ReplicaError, SqliteStore, Store, StoreError,
 };
 use crdtype::{Crdt, HybridClock, ManualClock, ReplicaId, WallClock};
-use crdtype_tests::Meeting;
 use crdtype_tests::versions::meeting_v2;
+use crdtype_tests::{Meeting, interrupted_sync};
 
 type Old = meeting_v2::Meeting;
 
@@ -58,41 +58,13 @@ fn restart<D: Store>(
     Replica::open(store, key(1), OpLog::open(document, clock(1, wall))).unwrap()
 }
 
-/// Runs a whole session between `a` (which starts) and `b`, in memory; returns both
-/// sides' stats. `cut_after` stops it after that many messages, as a lost connection.
-fn sync_until<A: Crdt, B: Crdt, D: Store, E: Store, W: WallClock>(
-    a: &mut Replica<A, D, W>,
-    b: &mut Replica<B, E, W>,
-    limits: SyncLimits,
-    cut_after: Option<usize>,
-) -> (SyncStats, SyncStats) {
-    let (mut a_side, mut b_side) = (
-        SyncSession::with_limits(limits),
-        SyncSession::with_limits(limits),
-    );
-    let mut message = Some(a_side.start(a));
-    let mut to_b = true;
-    let mut sent = 1;
-    while let Some(bytes) = message {
-        if cut_after.is_some_and(|cut| sent > cut) {
-            break;
-        }
-        message = if to_b {
-            b_side.handle(b, &bytes).unwrap()
-        } else {
-            a_side.handle(a, &bytes).unwrap()
-        };
-        to_b = !to_b;
-        sent += 1;
-    }
-    (a_side.into_stats(), b_side.into_stats())
-}
-
+/// A whole session in memory, `a` starting; both sides' stats.
 fn sync<A: Crdt, B: Crdt, D: Store, E: Store, W: WallClock>(
     a: &mut Replica<A, D, W>,
     b: &mut Replica<B, E, W>,
 ) -> (SyncStats, SyncStats) {
-    sync_until(a, b, SyncLimits::default(), None)
+    let report = sync_with(a, b, SyncLimits::default()).unwrap();
+    (report.a, report.b)
 }
 
 #[test]
@@ -298,7 +270,9 @@ fn a_long_partition_streams_in_chunks_within_the_byte_budget() {
         chunk_bytes: 64 << 10,
         ..SyncLimits::default()
     };
-    let (a, b) = sync_until(&mut alice, &mut bob, limits, None);
+    let report = sync_with(&mut alice, &mut bob, limits).unwrap();
+    let (a, b) = (report.a, report.b);
+    assert_eq!(report.flights, 3, "one and a half round trips");
     assert_eq!(alice.log().heads_digest(), bob.log().heads_digest());
     assert_eq!(alice.read(), bob.read());
     assert_eq!((a.ops_sent, b.ops_sent), (1_000, 1_000));
@@ -326,18 +300,18 @@ fn a_session_cut_after_any_message_resumes_with_a_new_one() {
         alice.edit(|m| m.title = format!("a{round}")).unwrap();
         bob.edit(|m| m.views += 1).unwrap();
     }
-    let (a, b) = sync_until(
+    let report = sync_with(
         &mut alice.clone_for_test(),
         &mut bob.clone_for_test(),
         limits,
-        None,
-    );
-    let messages = a.messages_sent + b.messages_sent;
+    )
+    .unwrap();
+    let messages = report.a.messages_sent + report.b.messages_sent;
     assert!(messages > 4);
     for cut in 0..messages {
         let (mut alice, mut bob) = (alice.clone_for_test(), bob.clone_for_test());
-        sync_until(&mut alice, &mut bob, limits, Some(cut));
-        sync_until(&mut bob, &mut alice, limits, None);
+        interrupted_sync(&mut alice, &mut bob, limits, cut);
+        sync_with(&mut bob, &mut alice, limits).unwrap();
         assert_eq!(
             alice.log().heads_digest(),
             bob.log().heads_digest(),
@@ -371,7 +345,7 @@ fn malformed_sync_messages_are_refused_without_change() {
     let reply = SyncSession::new()
         .handle(&mut alice, &hello)
         .unwrap()
-        .unwrap();
+        .remove(0);
     let before = (bob.log().heads_digest(), bob.log().len());
     for end in 0..reply.len() {
         let mut session = SyncSession::new();
@@ -517,13 +491,17 @@ fn sqlite_keeps_every_acknowledged_edit_across_reopening() {
 }
 
 #[test]
-fn sync_runs_over_tcp_on_loopback() {
+fn sync_runs_over_tcp_on_loopback_with_both_sides_streaming_at_once() {
     let wall = ManualClock::new(1_000_000);
     let mut alice = creator(MemoryStore::new(), &wall);
-    for round in 0..200 {
-        alice.edit(|m| m.title = format!("t{round}")).unwrap();
-    }
     let mut bob = joiner::<Old, _>(&alice, 2, MemoryStore::new(), &wall);
+    sync(&mut bob, &mut alice);
+    // More than a loopback socket buffers in each direction, so that writing and reading
+    // must overlap.
+    for round in 0..3_000 {
+        alice.edit(|m| m.title = format!("t{round}")).unwrap();
+        bob.edit(|m| m.views += 1).unwrap();
+    }
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let address = listener.local_addr().unwrap();
     let limits = SyncLimits {
@@ -531,17 +509,18 @@ fn sync_runs_over_tcp_on_loopback() {
         ..SyncLimits::default()
     };
     let server = std::thread::spawn(move || {
-        let (mut stream, _) = listener.accept().unwrap();
+        let (stream, _) = listener.accept().unwrap();
         SyncSession::with_limits(limits)
-            .run(&mut alice, &mut stream, Role::Responder)
+            .run_tcp(&mut alice, &stream, Role::Responder)
             .unwrap();
         alice
     });
-    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    let stream = std::net::TcpStream::connect(address).unwrap();
     SyncSession::with_limits(limits)
-        .run(&mut bob, &mut stream, Role::Initiator)
+        .run_tcp(&mut bob, &stream, Role::Initiator)
         .unwrap();
     let alice = server.join().unwrap();
     assert_eq!(bob.log().heads_digest(), alice.log().heads_digest());
-    assert_eq!(bob.read().title, "t199");
+    assert_eq!(bob.read().title, "t2999");
+    assert_eq!(alice.read().views, 3_000);
 }

@@ -10,11 +10,11 @@
 use std::collections::BTreeSet;
 
 use crdtype::ops::{OpLog, ReceiveError, SigningKey};
-use crdtype::replica::sync::{SyncLimits, SyncSession};
+use crdtype::replica::sync::{SyncLimits, sync_with};
 use crdtype::replica::{MemoryStore, Replica, ReplicaError};
 use crdtype::{Crdt, HybridClock, ManualClock, ReplicaId};
-use crdtype_tests::Meeting;
 use crdtype_tests::versions::{meeting_v1, meeting_v2};
+use crdtype_tests::{Meeting, interrupted_sync};
 
 const SALT: [u8; 16] = [11; 16];
 const REPLICAS: usize = 5;
@@ -142,25 +142,13 @@ fn sync(a: &mut Node, b: &mut Node, cut: Option<usize>) {
             chunk_bytes: 16 << 10,
             ..SyncLimits::default()
         };
-        let (mut a_side, mut b_side) = (
-            SyncSession::with_limits(limits),
-            SyncSession::with_limits(limits),
-        );
-        let mut message = Some(a_side.start(a));
-        let mut sent = 1;
-        while let Some(bytes) = message {
-            if cut.is_some_and(|cut| sent > cut) {
-                return;
+        match cut {
+            Some(messages) => interrupted_sync(a, b, limits, messages),
+            None => {
+                let report = sync_with(a, b, limits).unwrap();
+                assert!(report.a.refused.is_empty() && report.b.refused.is_empty());
             }
-            message = if sent % 2 == 1 {
-                b_side.handle(b, &bytes).unwrap()
-            } else {
-                a_side.handle(a, &bytes).unwrap()
-            };
-            sent += 1;
         }
-        let refused = a_side.stats().refused.len() + b_side.stats().refused.len();
-        assert_eq!(refused, 0);
     }
     each!(a, a => each!(b, b => run(a, b, cut)))
 }

@@ -1,23 +1,26 @@
 //! The sync protocol: two replicas of a document exchange messages (bytes in, bytes out,
 //! over any transport) until each has every operation the other had.
 //!
-//! A session alternates: each side answers every message with one message, until both
-//! have said they are done. The side that starts sends its version vector (per device,
-//! the number of its last operation applied: a device's operations apply in order, so the
-//! vector names them all); the other answers with its own vector and the first chunk of the
-//! operations the starter lacks; from then on each message carries the next chunk of what
-//! its sender's peer lacks, in the order the sender applied them, so that they apply on
-//! arrival. Two replicas with small differences converge in three messages; a long
-//! history streams in chunks of [`SyncLimits::chunk_bytes`].
+//! The side that starts sends its version vector (per device, the number of its last
+//! operation applied: a device's operations apply in order, so the vector names them
+//! all). The other answers with its own vector and, streamed in messages of at most
+//! [`SyncLimits::chunk_bytes`] of operations, everything the starter lacks, in the order
+//! it applied them, so that they apply on arrival; the last message says it is done. On
+//! the first of those messages the starter streams back what the other lacks. So a
+//! session takes one and a half round trips, however long the histories: three flights
+//! of messages.
 //!
-//! Each side applies and stores what a message carries before it answers, and a session
-//! holds no state that the replicas do not: an interrupted session is resumed by starting
-//! a new one, which sends only what is still missing. A replica sends only operations it
-//! has stored.
+//! Each side applies and stores what a message carries before it handles the next, and a
+//! session holds no state that the replicas do not: an interrupted session is resumed by
+//! starting a new one, which sends only what is still missing. A replica sends only
+//! operations it has stored.
+//!
+//! [`sync`] runs a session between two replicas in one process; [`SyncSession::run_tcp`]
+//! runs one side over a TCP connection; anything else drives [`SyncSession`] itself.
 //!
 //! ```
 //! use crdtype::ops::{OpLog, SigningKey};
-//! use crdtype::replica::sync::SyncSession;
+//! use crdtype::replica::sync::sync;
 //! use crdtype::replica::{MemoryStore, Replica};
 //! use crdtype::{Crdt, HybridClock, ReplicaId};
 //!
@@ -34,17 +37,8 @@
 //! let other_key = SigningKey::from_bytes(&[8; 32]);
 //! let (mut bob, _) = Replica::<Note>::open(MemoryStore::new(), other_key, empty)?;
 //!
-//! let (mut alice_side, mut bob_side) = (SyncSession::new(), SyncSession::new());
-//! let mut message = Some(alice_side.start(&alice));
-//! let mut to_bob = true;
-//! while let Some(bytes) = message {
-//!     message = if to_bob {
-//!         bob_side.handle(&mut bob, &bytes)?
-//!     } else {
-//!         alice_side.handle(&mut alice, &bytes)?
-//!     };
-//!     to_bob = !to_bob;
-//! }
+//! let report = sync(&mut bob, &mut alice)?;
+//! assert_eq!(report.flights, 3);
 //! assert_eq!(bob.read(), alice.read());
 //! assert_eq!(bob.log().heads_digest(), alice.log().heads_digest());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -52,6 +46,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::io::{Read, Write};
+use std::net::TcpStream;
 
 use flatbuffers::InvalidFlatbuffer;
 
@@ -197,12 +192,13 @@ impl SyncSession {
     }
 
     /// Handles a message from the peer: applies and stores the operations it carries, and
-    /// returns the message to answer with, or `None` when the session is over.
+    /// returns the messages to send in answer, in order: after the peer's first message,
+    /// everything the peer lacks; after the others, nothing.
     pub fn handle<T: Crdt, D: Store, W: WallClock>(
         &mut self,
         replica: &mut Replica<T, D, W>,
         bytes: &[u8],
-    ) -> Result<Option<Vec<u8>>, SyncError> {
+    ) -> Result<Vec<Vec<u8>>, SyncError> {
         if bytes.len() > self.limits.max_message_bytes {
             return Err(SyncError::TooLarge {
                 bytes: bytes.len(),
@@ -219,6 +215,11 @@ impl SyncSession {
                 "a version vector in a message other than the peer's first",
             ));
         }
+        if self.peer_done {
+            return Err(SyncError::Invalid(
+                "a message after the peer said it was done",
+            ));
+        }
         self.stats.messages_received += 1;
         self.stats.bytes_received += bytes.len();
         let ops: Vec<&[u8]> = received.ops().collect();
@@ -230,16 +231,18 @@ impl SyncSession {
                 Err(error) => self.stats.refused.push(error),
             }
         }
-        if let Some(vector) = vector {
-            self.outbox = Some(lacking(replica, &vector.into_iter().collect()));
+        self.peer_done = received.done();
+        let Some(vector) = vector else {
+            return Ok(Vec::new());
+        };
+        self.outbox = Some(lacking(replica, &vector.into_iter().collect()));
+        let mut replies = Vec::new();
+        while !self.sent_done {
+            let chunk = self.next_chunk(replica);
+            let done = self.outbox.as_ref().is_some_and(VecDeque::is_empty);
+            replies.push(self.reply(replica, chunk, done));
         }
-        self.peer_done |= received.done();
-        if self.is_finished() {
-            return Ok(None);
-        }
-        let chunk = self.next_chunk(replica);
-        let done = self.outbox.as_ref().is_some_and(VecDeque::is_empty);
-        Ok(Some(self.reply(replica, chunk, done)))
+        Ok(replies)
     }
 
     /// Positions of the next operations to send, within the chunk limits.
@@ -301,26 +304,107 @@ impl SyncSession {
         bytes
     }
 
-    /// Runs the whole session over `stream` (a TCP connection, say), each message framed
-    /// by its length as 4 little-endian bytes.
-    pub fn run<T: Crdt, D: Store, W: WallClock>(
+    /// Runs this side of a session over a TCP connection, each message framed by its
+    /// length as 4 little-endian bytes. A second thread writes while this one reads, so
+    /// that two sides streaming long histories at each other never both block writing.
+    pub fn run_tcp<T: Crdt, D: Store, W: WallClock>(
         &mut self,
         replica: &mut Replica<T, D, W>,
-        stream: &mut (impl Read + Write),
+        stream: &TcpStream,
         role: Role,
     ) -> Result<(), SyncError> {
+        let (outgoing, to_write) = std::sync::mpsc::channel::<Vec<u8>>();
+        std::thread::scope(|scope| {
+            let mut writer = stream.try_clone()?;
+            let writing = scope.spawn(move || -> Result<(), SyncError> {
+                for message in to_write {
+                    write_frame(&mut writer, &message)?;
+                }
+                Ok(())
+            });
+            let read = self.read_loop(replica, stream, role, &outgoing);
+            drop(outgoing);
+            let written = writing
+                .join()
+                .unwrap_or(Err(SyncError::Invalid("the writing thread panicked")));
+            read.and(written)
+        })
+    }
+
+    fn read_loop<T: Crdt, D: Store, W: WallClock>(
+        &mut self,
+        replica: &mut Replica<T, D, W>,
+        mut stream: &TcpStream,
+        role: Role,
+        outgoing: &std::sync::mpsc::Sender<Vec<u8>>,
+    ) -> Result<(), SyncError> {
+        let send = |message| {
+            outgoing
+                .send(message)
+                .map_err(|_| SyncError::Invalid("the writing thread stopped"))
+        };
         if role == Role::Initiator {
-            write_frame(stream, &self.start(replica))?;
+            send(self.start(replica))?;
         }
         while !self.is_finished() {
-            let message = read_frame(stream, self.limits.max_message_bytes)?;
-            match self.handle(replica, &message)? {
-                Some(reply) => write_frame(stream, &reply)?,
-                None => break,
+            let message = read_frame(&mut stream, self.limits.max_message_bytes)?;
+            for reply in self.handle(replica, &message)? {
+                send(reply)?;
             }
         }
         Ok(())
     }
+}
+
+/// What [`sync`] did.
+#[derive(Debug)]
+pub struct SyncReport {
+    /// The starting side's stats.
+    pub a: SyncStats,
+    /// The other side's.
+    pub b: SyncStats,
+    /// How many times the direction of messages changed, plus one: 3 for a whole session
+    /// (one and a half round trips).
+    pub flights: usize,
+}
+
+/// Runs a whole session between two replicas in this process: `a` starts.
+pub fn sync<A: Crdt, B: Crdt, D: Store, E: Store, W: WallClock, X: WallClock>(
+    a: &mut Replica<A, D, W>,
+    b: &mut Replica<B, E, X>,
+) -> Result<SyncReport, SyncError> {
+    sync_with(a, b, SyncLimits::default())
+}
+
+/// [`sync`] with other limits.
+pub fn sync_with<A: Crdt, B: Crdt, D: Store, E: Store, W: WallClock, X: WallClock>(
+    a: &mut Replica<A, D, W>,
+    b: &mut Replica<B, E, X>,
+    limits: SyncLimits,
+) -> Result<SyncReport, SyncError> {
+    let (mut a_side, mut b_side) = (
+        SyncSession::with_limits(limits),
+        SyncSession::with_limits(limits),
+    );
+    let mut flight = vec![a_side.start(a)];
+    let mut flights = 0;
+    while !flight.is_empty() {
+        flights += 1;
+        let mut answers = Vec::new();
+        for message in flight {
+            answers.extend(if flights % 2 == 1 {
+                b_side.handle(b, &message)?
+            } else {
+                a_side.handle(a, &message)?
+            });
+        }
+        flight = answers;
+    }
+    Ok(SyncReport {
+        a: a_side.into_stats(),
+        b: b_side.into_stats(),
+        flights,
+    })
 }
 
 /// Positions in `replica`'s stored history of the operations a peer with `vector` lacks.
