@@ -6,7 +6,8 @@ use std::collections::BTreeSet;
 use crdtype::ops::{OpLog, ReceiveError, SigningKey};
 use crdtype::replica::sync::{Role, SyncError, SyncLimits, SyncSession, SyncStats, sync_with};
 use crdtype::replica::{
-    Loaded, MemoryStore, Record, Replica, ReplicaError, SqliteStore, Store, StoreError,
+    HistoryError, HistoryPolicy, Loaded, MemoryStore, Record, Recovery, Replica, ReplicaError,
+    SqliteStore, Store, StoreError,
 };
 use crdtype::{Crdt, HybridClock, ManualClock, ReplicaId, WallClock};
 use crdtype_tests::versions::meeting_v2;
@@ -28,8 +29,16 @@ type Device<T, D = MemoryStore> = Replica<T, D, ManualClock>;
 
 /// A new document on replica 1, which admits replicas 2 and 3.
 fn creator<D: Store>(store: D, wall: &ManualClock) -> Device<Meeting, D> {
+    creator_with(store, wall, HistoryPolicy::default())
+}
+
+fn creator_with<D: Store>(
+    store: D,
+    wall: &ManualClock,
+    policy: HistoryPolicy,
+) -> Device<Meeting, D> {
     let (log, _) = OpLog::create(&key(1), SALT, clock(1, wall));
-    let (mut alice, _) = Replica::open(store, key(1), log).unwrap();
+    let (mut alice, _) = Replica::open_with(store, key(1), log, policy).unwrap();
     for seed in [2, 3] {
         alice
             .admit(ReplicaId::new(u64::from(seed)), key(seed).verifying_key())
@@ -45,8 +54,18 @@ fn joiner<T: Crdt, D: Store>(
     store: D,
     wall: &ManualClock,
 ) -> Device<T, D> {
+    joiner_with(alice, seed, store, wall, HistoryPolicy::default())
+}
+
+fn joiner_with<T: Crdt, D: Store>(
+    alice: &Device<Meeting, impl Store>,
+    seed: u8,
+    store: D,
+    wall: &ManualClock,
+    policy: HistoryPolicy,
+) -> Device<T, D> {
     let log = OpLog::open(alice.log().document(), clock(u64::from(seed), wall));
-    Replica::open(store, key(seed), log).unwrap().0
+    Replica::open_with(store, key(seed), log, policy).unwrap().0
 }
 
 /// Replica 1 restarted on `store`, which holds `document`.
@@ -54,9 +73,25 @@ fn restart<D: Store>(
     store: D,
     document: crdtype::ops::DocumentId,
     wall: &ManualClock,
-) -> (Device<Meeting, D>, crdtype::replica::Recovery) {
-    Replica::open(store, key(1), OpLog::open(document, clock(1, wall))).unwrap()
+) -> (Device<Meeting, D>, Recovery) {
+    restart_with(store, document, wall, HistoryPolicy::default())
 }
+
+fn restart_with<D: Store>(
+    store: D,
+    document: crdtype::ops::DocumentId,
+    wall: &ManualClock,
+    policy: HistoryPolicy,
+) -> (Device<Meeting, D>, Recovery) {
+    let log = OpLog::open(document, clock(1, wall));
+    Replica::open_with(store, key(1), log, policy).unwrap()
+}
+
+/// No snapshots: every operation stays, to be sent as itself.
+const NO_SNAPSHOTS: HistoryPolicy = HistoryPolicy {
+    snapshot_every: 0,
+    keep_history: false,
+};
 
 /// A whole session in memory, `a` starting; both sides' stats.
 fn sync<A: Crdt, B: Crdt, D: Store, E: Store, W: WallClock>(
@@ -123,7 +158,7 @@ fn a_corrupt_last_record_is_reported_and_dropped_never_applied() {
     alice.edit(|m| m.title = "Torn".to_owned()).unwrap();
     let document = alice.log().document();
     let mut store = alice.into_store();
-    let last = store.records_mut().last_mut().unwrap();
+    let last = store.loaded_mut().records.last_mut().unwrap();
     let position = last.position;
     let middle = last.bytes.len() / 2;
     last.bytes[middle] ^= 0x40;
@@ -150,7 +185,7 @@ fn a_truncated_last_record_is_dropped_too() {
     alice.edit(|m| m.title = "Torn".to_owned()).unwrap();
     let document = alice.log().document();
     let mut store = alice.into_store();
-    let last = store.records_mut().last_mut().unwrap();
+    let last = store.loaded_mut().records.last_mut().unwrap();
     last.bytes.truncate(last.bytes.len() / 3);
     let (alice, recovery) = restart(store, document, &wall);
     assert_eq!(recovery.corrupt.len(), 1);
@@ -258,8 +293,8 @@ fn a_new_replica_bootstraps_from_any_peer_and_a_second_sync_sends_nothing() {
 #[test]
 fn a_long_partition_streams_in_chunks_within_the_byte_budget() {
     let wall = ManualClock::new(1_000_000);
-    let mut alice = creator(MemoryStore::new(), &wall);
-    let mut bob = joiner::<Meeting, _>(&alice, 2, MemoryStore::new(), &wall);
+    let mut alice = creator_with(MemoryStore::new(), &wall, NO_SNAPSHOTS);
+    let mut bob = joiner_with::<Meeting, _>(&alice, 2, MemoryStore::new(), &wall, NO_SNAPSHOTS);
     sync(&mut alice, &mut bob);
     for round in 0..1_000 {
         wall.advance(1);
@@ -418,6 +453,13 @@ impl Store for Flaky {
     fn remove(&mut self, positions: &[u64]) -> Result<(), StoreError> {
         self.inner.remove(positions)
     }
+
+    fn put_snapshot(&mut self, snapshot: Record<'_>, prune: bool) -> Result<(), StoreError> {
+        if self.failing {
+            return Err(StoreError::Invalid("the disk is full"));
+        }
+        self.inner.put_snapshot(snapshot, prune)
+    }
 }
 
 #[test]
@@ -523,4 +565,204 @@ fn sync_runs_over_tcp_on_loopback_with_both_sides_streaming_at_once() {
     assert_eq!(bob.log().heads_digest(), alice.log().heads_digest());
     assert_eq!(bob.read().title, "t2999");
     assert_eq!(alice.read().views, 3_000);
+}
+
+fn every(snapshot_every: usize) -> HistoryPolicy {
+    HistoryPolicy {
+        snapshot_every,
+        keep_history: false,
+    }
+}
+
+/// Restarts replica 1 on its store: from a snapshot and the few records after it, to the
+/// same state, heads and count of operations.
+fn restarts_from_a_snapshot<D: Store>(
+    alice: Device<Meeting, D>,
+    wall: &ManualClock,
+    policy: HistoryPolicy,
+) -> Device<Meeting, D> {
+    let before = (alice.read(), alice.log().heads_digest(), alice.log().len());
+    let document = alice.log().document();
+    let mut store = alice.into_store();
+    let loaded = store.load().unwrap();
+    assert!(loaded.snapshot.is_some());
+    assert!(
+        loaded.records.len() < 10,
+        "{} records",
+        loaded.records.len()
+    );
+    let (alice, recovery) = restart_with(store, document, wall, policy);
+    assert!(recovery.from_snapshot);
+    let after = (alice.read(), alice.log().heads_digest(), alice.log().len());
+    assert_eq!(after, before);
+    alice
+}
+
+#[test]
+fn a_snapshot_and_the_operations_after_it_restore_the_state_and_compaction_prunes() {
+    let directory = tempfile::tempdir().unwrap();
+    let wall = ManualClock::new(1_000_000);
+    let sqlite = SqliteStore::open(directory.path().join("a.sqlite")).unwrap();
+    let mut on_disk = creator_with(sqlite, &wall, every(10));
+    let mut in_memory = creator_with(MemoryStore::new(), &wall, every(10));
+    for round in 0..25 {
+        on_disk.edit(|m| m.views += round + 1).unwrap();
+        in_memory.edit(|m| m.views += round + 1).unwrap();
+    }
+    // Operations compacted away in memory still count as applied.
+    assert!(in_memory.log().applied().len() < in_memory.log().len());
+    restarts_from_a_snapshot(on_disk, &wall, every(10));
+    let mut alice = restarts_from_a_snapshot(in_memory, &wall, every(10));
+    alice.edit(|m| m.title = "after".to_owned()).unwrap();
+    assert_eq!(alice.read().views, (1..=25).sum::<i64>());
+}
+
+#[test]
+fn a_peer_lacking_compacted_operations_gets_a_snapshot_and_both_go_on_with_operations() {
+    let wall = ManualClock::new(1_000_000);
+    let mut alice = creator_with(MemoryStore::new(), &wall, every(8));
+    for round in 0..30 {
+        alice
+            .edit(|m| {
+                m.views += 1;
+                m.tags.insert(format!("t{round}"));
+            })
+            .unwrap();
+    }
+    // Bob, new, bootstraps from a snapshot: the operations it covers are gone at Alice.
+    let mut bob = joiner::<Meeting, _>(&alice, 2, MemoryStore::new(), &wall);
+    let report = sync_with(&mut bob, &mut alice, SyncLimits::default()).unwrap();
+    assert_eq!(report.b.snapshots_sent, 1);
+    assert_eq!(report.a.snapshots_received, 1);
+    assert!(report.a.refused.is_empty(), "{:?}", report.a.refused);
+    assert_eq!(bob.read(), alice.read());
+    assert_eq!(bob.log().heads_digest(), alice.log().heads_digest());
+
+    // New operations on both sides link to compacted ones, and travel as themselves.
+    alice.edit(|m| m.title = "from alice".to_owned()).unwrap();
+    bob.edit(|m| m.pinned = true).unwrap();
+    let report = sync_with(&mut alice, &mut bob, SyncLimits::default()).unwrap();
+    assert_eq!((report.a.ops_sent, report.b.ops_sent), (1, 1));
+    assert_eq!(bob.read(), alice.read());
+    assert_eq!(bob.log().heads_digest(), alice.log().heads_digest());
+
+    // Carol, on version 2, bootstraps from Bob (who compacted after adopting): she keeps
+    // the fields she does not know, and passes them on in her own snapshot.
+    let mut carol = joiner::<Old, _>(&alice, 3, MemoryStore::new(), &wall);
+    sync_with(&mut carol, &mut bob, SyncLimits::default()).unwrap();
+    assert_eq!(carol.log().heads_digest(), bob.log().heads_digest());
+    assert_eq!(carol.read().views, 30);
+    // Dave, on version 3, bootstraps from a snapshot of Carol's version 2.
+    carol.snapshot().unwrap();
+    let mut dave = joiner_with::<Meeting, _>(&alice, 2, MemoryStore::new(), &wall, every(8));
+    let report = sync_with(&mut dave, &mut carol, SyncLimits::default()).unwrap();
+    assert_eq!(report.a.snapshots_received, 1);
+    assert_eq!(
+        dave.read(),
+        alice.read(),
+        "v3 fields survived a v2 snapshot"
+    );
+}
+
+#[test]
+fn a_forged_or_foreign_snapshot_is_refused() {
+    let wall = ManualClock::new(1_000_000);
+    let mut alice = creator(MemoryStore::new(), &wall);
+    alice.edit(|m| m.title = "real".to_owned()).unwrap();
+    let snapshot = alice.log().snapshot(&key(1)).unwrap();
+    let mut bob = joiner::<Meeting, _>(&alice, 2, MemoryStore::new(), &wall);
+    let mut forged = crdtype::ops::OpFields::read(&snapshot).unwrap();
+    forged.id = crdtype::Dot::new(ReplicaId::new(1), 0);
+    let forged = forged.sign(&key(0x66));
+    assert!(matches!(
+        bob.receive_snapshot(&forged),
+        Err(ReplicaError::Receive(ReceiveError::BadSignature(_)))
+    ));
+    assert_eq!(bob.read().title, "");
+    // A snapshot is not an operation, and an operation is not a snapshot.
+    assert!(bob.receive(&snapshot).is_err());
+    let op = alice.edit(|m| m.title = "op".to_owned()).unwrap().unwrap();
+    assert!(bob.receive_snapshot(&op).is_err());
+    for end in 0..snapshot.len() {
+        assert!(
+            bob.receive_snapshot(&snapshot[..end]).is_err(),
+            "prefix {end}"
+        );
+    }
+    // The genesis and admissions, valid operations on their own, were received with the
+    // forged snapshot; the genuine one adds the edit.
+    assert_eq!(bob.log().len(), 3);
+    assert_eq!(bob.receive_snapshot(&snapshot).unwrap(), 1);
+    assert_eq!(bob.read().title, "real");
+}
+
+#[test]
+fn compliance_mode_keeps_every_operation_and_its_verification_finds_any_tampering() {
+    let wall = ManualClock::new(1_000_000);
+    let policy = HistoryPolicy {
+        snapshot_every: 5,
+        keep_history: true,
+    };
+    let mut alice = creator_with(MemoryStore::new(), &wall, policy);
+    for round in 0..12 {
+        alice.edit(|m| m.views += round + 1).unwrap();
+    }
+    assert_eq!(alice.verify_history().unwrap(), 15);
+    let document = alice.log().document();
+    let mut store = alice.into_store();
+    assert_eq!(Store::load(&mut store).unwrap().records.len(), 15);
+    assert!(Store::load(&mut store).unwrap().snapshot.is_some());
+
+    let positions = store.loaded_mut().records.len();
+    for index in 0..positions {
+        // An attacker who rewrites a record, checksum included.
+        let mut tampered = store.clone();
+        let record = &mut tampered.loaded_mut().records[index];
+        let middle = record.bytes.len() / 2;
+        record.bytes[middle] ^= 1;
+        record.checksum = Record::new(&record.bytes).checksum.to_vec();
+        let (mut replica, _) = restart_with(tampered, document, &wall, policy);
+        assert!(replica.verify_history().is_err(), "tampered record {index}");
+
+        let mut deleted = store.clone();
+        deleted.loaded_mut().records.remove(index);
+        let (mut replica, _) = restart_with(deleted, document, &wall, policy);
+        assert!(
+            matches!(
+                replica.verify_history(),
+                Err(HistoryError::Unlinked(_)
+                    | HistoryError::Diverged
+                    | HistoryError::Refused { .. })
+            ),
+            "deleted record {index}"
+        );
+    }
+    let (mut intact, _) = restart_with(store, document, &wall, policy);
+    assert_eq!(intact.verify_history().unwrap(), 15);
+    let (mut compacting, _) = restart_with(intact.into_store(), document, &wall, every(5));
+    assert!(matches!(
+        compacting.verify_history(),
+        Err(HistoryError::NotKept)
+    ));
+}
+
+#[test]
+fn compliance_mode_refuses_a_snapshot_rather_than_lose_history() {
+    let wall = ManualClock::new(1_000_000);
+    let mut alice = creator_with(MemoryStore::new(), &wall, every(4));
+    for _ in 0..10 {
+        alice.edit(|m| m.views += 1).unwrap();
+    }
+    let mut auditor = joiner_with::<Meeting, _>(
+        &alice,
+        2,
+        MemoryStore::new(),
+        &wall,
+        HistoryPolicy::compliance(),
+    );
+    assert!(matches!(
+        sync_with(&mut auditor, &mut alice, SyncLimits::default()),
+        Err(SyncError::Replica(ReplicaError::SnapshotInComplianceMode))
+    ));
+    assert!(auditor.log().len() <= 3, "at most the admissions");
 }

@@ -9,9 +9,9 @@
 
 use std::collections::BTreeSet;
 
-use crdtype::ops::{OpLog, ReceiveError, SigningKey};
+use crdtype::ops::{DocumentId, OpLog, ReceiveError, SigningKey};
 use crdtype::replica::sync::{SyncLimits, sync_with};
-use crdtype::replica::{MemoryStore, Replica, ReplicaError};
+use crdtype::replica::{HistoryPolicy, MemoryStore, Replica, ReplicaError};
 use crdtype::{Crdt, HybridClock, ManualClock, ReplicaId};
 use crdtype_tests::versions::{meeting_v1, meeting_v2};
 use crdtype_tests::{Meeting, interrupted_sync};
@@ -76,7 +76,8 @@ impl Node {
             let index = replica.id().get() as usize - 1;
             let log = OpLog::open(replica.log().document(), clock(index, wall));
             let (restarted, recovery) =
-                Replica::open(replica.store().clone(), key(index), log).unwrap();
+                Replica::open_with(replica.store().clone(), key(index), log, policy(index))
+                    .unwrap();
             assert!(recovery.corrupt.is_empty() && recovery.refused.is_empty());
             *replica = restarted;
         }
@@ -135,9 +136,21 @@ impl Node {
     }
 }
 
+/// What whole sessions sent, all together.
+#[derive(Default)]
+struct Sent {
+    ops: usize,
+    snapshots: usize,
+}
+
 /// A session between two nodes; `cut` stops it after that many messages.
-fn sync(a: &mut Node, b: &mut Node, cut: Option<usize>) {
-    fn run<A: Crdt, B: Crdt>(a: &mut Device<A>, b: &mut Device<B>, cut: Option<usize>) {
+fn sync(a: &mut Node, b: &mut Node, cut: Option<usize>, sent: &mut Sent) {
+    fn run<A: Crdt, B: Crdt>(
+        a: &mut Device<A>,
+        b: &mut Device<B>,
+        cut: Option<usize>,
+        sent: &mut Sent,
+    ) {
         let limits = SyncLimits {
             chunk_bytes: 16 << 10,
             ..SyncLimits::default()
@@ -147,10 +160,45 @@ fn sync(a: &mut Node, b: &mut Node, cut: Option<usize>) {
             None => {
                 let report = sync_with(a, b, limits).unwrap();
                 assert!(report.a.refused.is_empty() && report.b.refused.is_empty());
+                sent.ops += report.a.ops_sent + report.b.ops_sent;
+                sent.snapshots += report.a.snapshots_sent + report.b.snapshots_sent;
             }
         }
     }
-    each!(a, a => each!(b, b => run(a, b, cut)))
+    each!(a, a => each!(b, b => run(a, b, cut, sent)))
+}
+
+/// Each replica's history policy: compacting at several paces, or without snapshots, so
+/// that sessions send operations and snapshots both. (Compliance mode needs peers that
+/// keep every operation too: it refuses snapshots.)
+fn policy(index: usize) -> HistoryPolicy {
+    match index {
+        0 => HistoryPolicy::default(),
+        1 => HistoryPolicy {
+            snapshot_every: 300,
+            keep_history: false,
+        },
+        2 => HistoryPolicy {
+            snapshot_every: 0,
+            keep_history: false,
+        },
+        3 => HistoryPolicy {
+            snapshot_every: 150,
+            keep_history: false,
+        },
+        _ => HistoryPolicy {
+            snapshot_every: 40,
+            keep_history: false,
+        },
+    }
+}
+
+/// A new, empty replica `index` of `document`.
+fn device<T: Crdt>(document: DocumentId, index: usize, wall: &ManualClock) -> Device<T> {
+    let log = OpLog::open(document, clock(index, wall));
+    Replica::open_with(MemoryStore::new(), key(index), log, policy(index))
+        .unwrap()
+        .0
 }
 
 fn pair(nodes: &mut [Node], a: usize, b: usize) -> (&mut Node, &mut Node) {
@@ -170,7 +218,8 @@ fn simulate(seed: u64, edits: usize) {
     let (creator, _) = OpLog::create(&key(0), SALT, clock(0, &wall));
     let document = creator.document();
     let (mut first, _) =
-        Replica::<Meeting, _, _>::open(MemoryStore::new(), key(0), creator).unwrap();
+        Replica::<Meeting, _, _>::open_with(MemoryStore::new(), key(0), creator, policy(0))
+            .unwrap();
     for index in 1..REPLICAS {
         first
             .admit(ReplicaId::new(index as u64 + 1), key(index).verifying_key())
@@ -186,42 +235,18 @@ fn simulate(seed: u64, edits: usize) {
     for (_, bytes) in first.log().history(0) {
         model.receive(bytes).unwrap();
     }
+    let mut sent = Sent::default();
     let mut nodes = vec![Node::V3(first)];
     for index in 1..REPLICAS {
-        let store = MemoryStore::new();
         nodes.push(match index {
-            1 => Node::V3(
-                Replica::open(
-                    store,
-                    key(index),
-                    OpLog::open(document, clock(index, &wall)),
-                )
-                .unwrap()
-                .0,
-            ),
-            2 | 3 => Node::V2(
-                Replica::open(
-                    store,
-                    key(index),
-                    OpLog::open(document, clock(index, &wall)),
-                )
-                .unwrap()
-                .0,
-            ),
-            _ => Node::V1(
-                Replica::open(
-                    store,
-                    key(index),
-                    OpLog::open(document, clock(index, &wall)),
-                )
-                .unwrap()
-                .0,
-            ),
+            1 => Node::V3(device(document, index, &wall)),
+            2 | 3 => Node::V2(device(document, index, &wall)),
+            _ => Node::V1(device(document, index, &wall)),
         });
     }
     for index in 1..REPLICAS {
         let (a, b) = pair(&mut nodes, 0, index);
-        sync(a, b, None);
+        sync(a, b, None, &mut sent);
     }
 
     let mut side = [0u8; REPLICAS];
@@ -266,7 +291,7 @@ fn simulate(seed: u64, edits: usize) {
             if a != b && side[a] == side[b] {
                 let cut = random.chance(30).then(|| random.below(6));
                 let (a, b) = pair(&mut nodes, a, b);
-                sync(a, b, cut);
+                sync(a, b, cut, &mut sent);
             }
         } else {
             nodes[random.below(REPLICAS)].restart(&wall);
@@ -277,9 +302,15 @@ fn simulate(seed: u64, edits: usize) {
     for _ in 0..2 {
         for index in 1..REPLICAS {
             let (a, b) = pair(&mut nodes, index, 0);
-            sync(a, b, None);
+            sync(a, b, None, &mut sent);
         }
     }
+    assert!(
+        sent.ops > 0 && sent.snapshots > 0,
+        "seed {seed}: sessions sent {} operations and {} snapshots",
+        sent.ops,
+        sent.snapshots
+    );
     let digests: BTreeSet<[u8; 32]> = nodes.iter().map(Node::digest).collect();
     assert_eq!(
         digests.len(),

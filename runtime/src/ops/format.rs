@@ -15,19 +15,28 @@
 //!   admitted_replica: ulong; admitted_key: [ubyte];  // an admission's device
 //!   encrypted: bool;                     // the payload is XChaCha20-Poly1305 ciphertext
 //! }
+//! table SnapshotPayload {                // a snapshot's payload
+//!   state: [ubyte];                      // the state, in the wire format
+//!   ids_replicas: [ulong]; ids_seqs: [ulong]; ids_hashes: [ubyte];  // every operation
+//!                                        // it covers, in an order they applied in
+//!   admissions: [OpBytes];               // the genesis and every admission, as signed
+//! }
+//! table OpBytes { bytes: [ubyte] (required); }
 //! ```
 
 #![allow(unsafe_code)]
 
 use flatbuffers::{
     FlatBufferBuilder, Follow, ForwardsUOffset, InvalidFlatbuffer, Vector, Verifiable, Verifier,
-    VerifierOptions,
+    VerifierOptions, WIPOffset,
 };
 
 use crate::wire::{slot, table};
 
 type Bytes<'a> = Vector<'a, u8>;
+type Longs<'a> = Vector<'a, u64>;
 type Offset<T> = ForwardsUOffset<T>;
+pub(crate) type OpsVector<'a> = Vector<'a, Offset<OpBytesTable<'a>>>;
 
 table!(
     /// The root of an operation's bytes.
@@ -184,6 +193,149 @@ impl Verifiable for HeaderTable<'_> {
             .finish();
         Ok(())
     }
+}
+
+table!(
+    /// One operation's bytes, in a vector of them: a snapshot's admissions, a sync
+    /// message's operations.
+    OpBytesTable
+);
+
+impl<'a> OpBytesTable<'a> {
+    pub(crate) fn bytes(&self) -> &'a [u8] {
+        // SAFETY: verified as a required byte vector.
+        unsafe { self.0.get::<Offset<Bytes<'a>>>(slot(0), None) }
+            .map_or(&[][..], |bytes| bytes.bytes())
+    }
+}
+
+impl Verifiable for OpBytesTable<'_> {
+    fn run_verifier(v: &mut Verifier<'_, '_>, pos: usize) -> Result<(), InvalidFlatbuffer> {
+        v.visit_table(pos)?
+            .visit_field::<Offset<Bytes<'_>>>("bytes", slot(0), true)?
+            .finish();
+        Ok(())
+    }
+}
+
+/// A vector of operations, built from their bytes.
+pub(crate) fn write_ops<'f>(
+    fbb: &mut FlatBufferBuilder<'f>,
+    ops: &[&[u8]],
+) -> WIPOffset<Vector<'f, ForwardsUOffset<OpBytesTable<'f>>>> {
+    let tables: Vec<WIPOffset<OpBytesTable<'f>>> = ops
+        .iter()
+        .map(|op| {
+            let bytes = fbb.create_vector(op);
+            let start = fbb.start_table();
+            fbb.push_slot_always(slot(0), bytes);
+            WIPOffset::new(fbb.end_table(start).value())
+        })
+        .collect();
+    fbb.create_vector(&tables)
+}
+
+table!(
+    /// A snapshot's payload.
+    SnapshotTable
+);
+
+mod snapshot {
+    pub(super) const STATE: u16 = 0;
+    pub(super) const IDS_REPLICAS: u16 = 1;
+    pub(super) const IDS_SEQS: u16 = 2;
+    pub(super) const IDS_HASHES: u16 = 3;
+    pub(super) const ADMISSIONS: u16 = 4;
+}
+
+impl<'a> SnapshotTable<'a> {
+    fn bytes(&self, id: u16) -> &'a [u8] {
+        // SAFETY: the verifier below visits every byte-vector slot as one.
+        unsafe { self.0.get::<Offset<Bytes<'a>>>(slot(id), None) }
+            .map_or(&[][..], |bytes| bytes.bytes())
+    }
+
+    fn longs(&self, id: u16) -> Longs<'a> {
+        // SAFETY: the verifier below visits both slots as `[ulong]`.
+        unsafe { self.0.get::<Offset<Longs<'a>>>(slot(id), None) }.unwrap_or_default()
+    }
+
+    pub(crate) fn state(&self) -> &'a [u8] {
+        self.bytes(snapshot::STATE)
+    }
+
+    /// The ids' three columns: replicas, sequence numbers, hashes (32 bytes each).
+    pub(crate) fn ids(&self) -> (Longs<'a>, Longs<'a>, &'a [u8]) {
+        (
+            self.longs(snapshot::IDS_REPLICAS),
+            self.longs(snapshot::IDS_SEQS),
+            self.bytes(snapshot::IDS_HASHES),
+        )
+    }
+
+    pub(crate) fn admissions(&self) -> impl Iterator<Item = &'a [u8]> {
+        // SAFETY: verified as a vector of `OpBytes` tables.
+        unsafe {
+            self.0
+                .get::<Offset<OpsVector<'a>>>(slot(snapshot::ADMISSIONS), None)
+        }
+        .unwrap_or_default()
+        .iter()
+        .map(|op| op.bytes())
+    }
+}
+
+impl Verifiable for SnapshotTable<'_> {
+    fn run_verifier(v: &mut Verifier<'_, '_>, pos: usize) -> Result<(), InvalidFlatbuffer> {
+        v.visit_table(pos)?
+            .visit_field::<Offset<Bytes<'_>>>("state", slot(snapshot::STATE), false)?
+            .visit_field::<Offset<Longs<'_>>>("ids_replicas", slot(snapshot::IDS_REPLICAS), false)?
+            .visit_field::<Offset<Longs<'_>>>("ids_seqs", slot(snapshot::IDS_SEQS), false)?
+            .visit_field::<Offset<Bytes<'_>>>("ids_hashes", slot(snapshot::IDS_HASHES), false)?
+            .visit_field::<Offset<OpsVector<'_>>>("admissions", slot(snapshot::ADMISSIONS), false)?
+            .finish();
+        Ok(())
+    }
+}
+
+/// A snapshot's payload bytes, verified: flat, one table per admission.
+pub(crate) fn snapshot(bytes: &[u8]) -> Result<SnapshotTable<'_>, InvalidFlatbuffer> {
+    let options = VerifierOptions {
+        max_depth: 4,
+        max_tables: 1 << 16,
+        max_apparent_size: bytes.len().saturating_mul(2).max(1 << 16),
+        ignore_missing_null_terminator: false,
+    };
+    flatbuffers::root_with_opts::<SnapshotTable<'_>>(&options, bytes)
+}
+
+/// What a snapshot's payload holds, to be written.
+pub(crate) struct SnapshotFields<'a> {
+    pub(crate) state: &'a [u8],
+    pub(crate) ids_replicas: &'a [u64],
+    pub(crate) ids_seqs: &'a [u64],
+    pub(crate) ids_hashes: &'a [u8],
+    pub(crate) admissions: &'a [&'a [u8]],
+}
+
+/// A snapshot's payload bytes.
+pub(crate) fn write_snapshot(fields: &SnapshotFields<'_>) -> Vec<u8> {
+    let size = fields.state.len() + fields.ids_hashes.len() * 2;
+    let mut fbb = FlatBufferBuilder::with_capacity(size + 1024);
+    let admissions = write_ops(&mut fbb, fields.admissions);
+    let hashes = fbb.create_vector(fields.ids_hashes);
+    let seqs = fbb.create_vector(fields.ids_seqs);
+    let replicas = fbb.create_vector(fields.ids_replicas);
+    let state = fbb.create_vector(fields.state);
+    let start = fbb.start_table();
+    fbb.push_slot_always(slot(snapshot::STATE), state);
+    fbb.push_slot_always(slot(snapshot::IDS_REPLICAS), replicas);
+    fbb.push_slot_always(slot(snapshot::IDS_SEQS), seqs);
+    fbb.push_slot_always(slot(snapshot::IDS_HASHES), hashes);
+    fbb.push_slot_always(slot(snapshot::ADMISSIONS), admissions);
+    let root = fbb.end_table(start);
+    fbb.finish_minimal(root);
+    fbb.finished_data().to_vec()
 }
 
 /// The limits of an operation's two FlatBuffers: small and flat.

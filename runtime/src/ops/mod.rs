@@ -30,7 +30,7 @@
 //!   local schema version) -> join -> record. Every check runs before anything changes, so
 //!   a refused operation leaves the state, heads, buffer and clock as they were.
 
-mod format;
+pub(crate) mod format;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -409,6 +409,8 @@ pub struct OpLimits {
     /// The most operations of devices not admitted yet that may wait, all together (their
     /// signatures cannot be checked until an admission arrives). Default 256.
     pub max_waiting_unadmitted: usize,
+    /// The largest snapshot, in bytes. Default 64 MiB.
+    pub max_snapshot_bytes: usize,
 }
 
 impl Default for OpLimits {
@@ -417,6 +419,7 @@ impl Default for OpLimits {
             max_op_bytes: 4 << 20,
             max_waiting_per_device: 256,
             max_waiting_unadmitted: 256,
+            max_snapshot_bytes: 64 << 20,
         }
     }
 }
@@ -462,6 +465,8 @@ pub struct OpLog<S, W = SystemClock> {
     last_seq: BTreeMap<ReplicaId, u64>,
     heads: BTreeSet<OpHash>,
     order: Vec<(Dot, OpHash)>,
+    /// Applied operations whose bytes a snapshot's compaction dropped.
+    pruned: BTreeSet<OpHash>,
     waiting: BTreeMap<ReplicaId, Vec<Vec<u8>>>,
     unadmitted: Vec<Vec<u8>>,
     evidence: Vec<Equivocation>,
@@ -509,6 +514,7 @@ impl<S: TypedStore, W: WallClock> OpLog<S, W> {
             last_seq: BTreeMap::new(),
             heads: BTreeSet::new(),
             order: Vec::new(),
+            pruned: BTreeSet::new(),
             waiting: BTreeMap::new(),
             unadmitted: Vec::new(),
             evidence: Vec::new(),
@@ -564,12 +570,18 @@ impl<S: TypedStore, W: WallClock> OpLog<S, W> {
         *hasher.finalize().as_bytes()
     }
 
-    /// Every applied operation, as received, by hash.
+    /// Every applied operation whose bytes this log holds, as received, by hash: all of
+    /// them, unless [`compact`](Self::compact) dropped those a snapshot covers.
     pub fn applied(&self) -> &BTreeMap<OpHash, Vec<u8>> {
         &self.applied
     }
 
-    /// How many operations were applied.
+    /// Whether the operation with this hash was applied (its bytes held or not).
+    pub fn is_applied(&self, hash: &OpHash) -> bool {
+        self.applied.contains_key(hash) || self.pruned.contains(hash)
+    }
+
+    /// How many operations were applied (their bytes held or not).
     pub fn len(&self) -> usize {
         self.order.len()
     }
@@ -579,15 +591,39 @@ impl<S: TypedStore, W: WallClock> OpLog<S, W> {
         self.order.is_empty()
     }
 
-    /// The operations applied, by id, in the order they were, from the `from`th on (0 for
-    /// all): each after its parents and its device's earlier operations, so a receiver can
-    /// apply them in this order.
-    pub fn history(&self, from: usize) -> impl ExactSizeIterator<Item = (Dot, &[u8])> + '_ {
+    /// The operations applied whose bytes this log holds, by id, in the order they were
+    /// applied, from the `from`th applied on (0 for all): each after its parents and its
+    /// device's earlier operations, so a receiver can apply them in this order.
+    pub fn history(&self, from: usize) -> impl Iterator<Item = (Dot, &[u8])> + '_ {
         let order = self.order.get(from..).unwrap_or_default();
-        order.iter().map(|(id, hash)| {
-            let bytes = self.applied.get(hash).map_or(&[][..], Vec::as_slice);
-            (*id, bytes)
+        order.iter().filter_map(|(id, hash)| {
+            let bytes = self.applied.get(hash)?;
+            Some((*id, bytes.as_slice()))
         })
+    }
+
+    /// The id of the `position`th operation applied, and its bytes if this log holds them.
+    pub(crate) fn op_at(&self, position: usize) -> Option<(Dot, Option<&[u8]>)> {
+        let (id, hash) = self.order.get(position)?;
+        Some((*id, self.applied.get(hash).map(Vec::as_slice)))
+    }
+
+    /// Drops the bytes of every applied operation but the genesis and the admissions,
+    /// which a snapshot ([`snapshot`](Self::snapshot)) replaces: the log still knows their
+    /// ids and hashes, so it deduplicates them and links new operations to them, but can
+    /// no longer send them on, nor prove an equivocation with them.
+    pub fn compact(&mut self) {
+        let kept: BTreeMap<OpHash, Vec<u8>> = std::mem::take(&mut self.applied)
+            .into_iter()
+            .filter(|(hash, bytes)| {
+                let admission = is_admission(bytes);
+                if !admission {
+                    self.pruned.insert(*hash);
+                }
+                admission
+            })
+            .collect();
+        self.applied = kept;
     }
 
     /// Per device, the number of its last applied operation. A device's operations apply
@@ -647,6 +683,173 @@ impl<S: TypedStore, W: WallClock> OpLog<S, W> {
         let signed = self.sign_at(key, OpKind::Admission, &[], admitted, stamp);
         self.devices.insert(replica, device_key);
         Ok(self.record(signed, &parents))
+    }
+
+    /// A snapshot of everything this log applied, signed with `key` (this replica's): the
+    /// state, the id and hash of every operation applied, and the genesis and admissions
+    /// as signed. It is not an operation of the DAG (its number is 0, and it has no
+    /// effect but the state it carries): a replica that lacks operations a peer has
+    /// compacted away adopts it with [`receive_snapshot`](Self::receive_snapshot) instead.
+    pub fn snapshot(&self, key: &SigningKey) -> Result<Vec<u8>, ReceiveError> {
+        self.own_key(key)?;
+        let replica = self.clock.replica();
+        let mut ids_replicas = Vec::with_capacity(self.order.len());
+        let mut ids_seqs = Vec::with_capacity(self.order.len());
+        let mut ids_hashes = Vec::with_capacity(self.order.len() * 32);
+        let mut admissions = Vec::new();
+        for (id, hash) in &self.order {
+            ids_replicas.push(id.replica().get());
+            ids_seqs.push(id.seq());
+            ids_hashes.extend_from_slice(&hash.0);
+            if let Some(bytes) = self.applied.get(hash).filter(|bytes| is_admission(bytes)) {
+                admissions.push(bytes.as_slice());
+            }
+        }
+        let payload = format::write_snapshot(&format::SnapshotFields {
+            state: &self.state.encode(),
+            ids_replicas: &ids_replicas,
+            ids_seqs: &ids_seqs,
+            ids_hashes: &ids_hashes,
+            admissions: &admissions,
+        });
+        let id = Dot::new(replica, 0);
+        let (payload, encrypted) = match &self.payload_key {
+            Some(payload_key) => (payload_key.seal(&self.document, id, &payload), true),
+            None => (payload, false),
+        };
+        let mark = self.clock.high_water_mark();
+        let fields = OpFields {
+            id,
+            document: self.document.0,
+            kind: OpKind::Snapshot,
+            schema: S::SCHEMA_NAME.to_owned(),
+            version: S::SCHEMA_VERSION,
+            stamp: Timestamp {
+                wall_micros: mark.wall_micros,
+                logical: mark.logical,
+                replica,
+            },
+            parents: self.heads.iter().copied().collect(),
+            payload,
+            admitted: None,
+            encrypted,
+        };
+        Ok(fields.sign(key))
+    }
+
+    /// Adopts a peer's [`snapshot`](Self::snapshot): its admissions are received as
+    /// operations, then its signature is verified (strictly, with its device's key), and
+    /// its state is joined and the operations it covers count as applied (their bytes not
+    /// held). Returns how many operations it covered that this log had not applied. An
+    /// admitted device is trusted, as with every operation it signs, to report the state
+    /// of the operations it lists; a snapshot that lists an id with another hash than this
+    /// log knows is an equivocation, refused whole.
+    pub fn receive_snapshot(&mut self, bytes: &[u8]) -> Result<usize, ReceiveError> {
+        self.adopt(bytes, Trust::Nothing)
+    }
+
+    /// [`receive_snapshot`](Self::receive_snapshot) of a snapshot read back from this
+    /// replica's own storage: neither its signature nor its stamp is checked again.
+    pub(crate) fn restore_snapshot(&mut self, bytes: &[u8]) -> Result<usize, ReceiveError> {
+        self.adopt(bytes, Trust::Stored)
+    }
+
+    fn adopt(&mut self, bytes: &[u8], trust: Trust) -> Result<usize, ReceiveError> {
+        if bytes.len() > self.limits.max_snapshot_bytes {
+            return Err(ReceiveError::TooLarge {
+                bytes: bytes.len(),
+                limit: self.limits.max_snapshot_bytes,
+            });
+        }
+        let signed = format::signed_op(bytes)?;
+        let header = format::header(signed.header())?;
+        if header.document() != self.document.0 {
+            return Err(ReceiveError::WrongDocument {
+                expected: self.document,
+                found: header.document().to_vec(),
+            });
+        }
+        if header.kind() != OpKind::Snapshot.code() || header.seq() != 0 {
+            return Err(ReceiveError::Invalid("not a snapshot"));
+        }
+        if header.schema() != S::SCHEMA_NAME {
+            return Err(ReceiveError::Invalid("a snapshot of another schema"));
+        }
+        let replica = ReplicaId::new(header.replica());
+        let id = Dot::new(replica, 0);
+        let payload = self.plain_payload(header.encrypted(), id, signed.payload())?;
+        let table = format::snapshot(&payload)?;
+        // The admissions first: they are operations, valid on their own, and they admit
+        // the device whose key verifies the snapshot.
+        for admission in table.admissions() {
+            self.receive_checked(admission, trust)?;
+        }
+        let key = *self
+            .devices
+            .get(&replica)
+            .ok_or(ReceiveError::UnknownDevice(replica))?;
+        let signature = Signature::from_slice(signed.signature())
+            .map_err(|_| ReceiveError::Invalid("a signature is not 64 bytes"))?;
+        if !trust.signature_checked() && key.verify_strict(signed.header(), &signature).is_err() {
+            return Err(ReceiveError::BadSignature(replica));
+        }
+        if blake3::hash(signed.payload()).as_bytes()[..] != *header.payload_hash() {
+            return Err(ReceiveError::PayloadHashMismatch);
+        }
+        let stamp = Timestamp {
+            wall_micros: header.wall_micros(),
+            logical: header.logical(),
+            replica,
+        };
+        if !trust.stamp_checked() {
+            self.clock.check(stamp)?;
+        }
+        let covered = covered_ids(&table)?;
+        for (id, hash) in &covered {
+            if self.ids.get(id).is_some_and(|known| known != hash) {
+                return Err(ReceiveError::Equivocation { id: *id });
+            }
+        }
+        let decoded =
+            CausalDotStore::<S>::decode_with(table.state(), &crate::wire::Limits::default())?;
+        if decoded.writer_version != header.version() {
+            return Err(ReceiveError::Invalid(
+                "a snapshot's state of another version than its header says",
+            ));
+        }
+        let snapshot_heads: BTreeSet<OpHash> = parents(header.parents())?.into_iter().collect();
+
+        // Every check passed: adopt it.
+        let covered_hashes: BTreeSet<OpHash> = covered.iter().map(|(_, hash)| *hash).collect();
+        let mut heads: BTreeSet<OpHash> = self
+            .heads
+            .iter()
+            .filter(|head| !covered_hashes.contains(head) || snapshot_heads.contains(head))
+            .copied()
+            .collect();
+        heads.extend(
+            snapshot_heads
+                .iter()
+                .filter(|head| !self.is_applied(head))
+                .copied(),
+        );
+        let mut adopted = 0;
+        for (id, hash) in covered {
+            if self.ids.contains_key(&id) {
+                continue;
+            }
+            self.ids.insert(id, hash);
+            self.pruned.insert(hash);
+            self.order.push((id, hash));
+            let last = self.last_seq.entry(id.replica()).or_default();
+            *last = (*last).max(id.seq());
+            adopted += 1;
+        }
+        self.heads = heads;
+        self.state.join(decoded.state);
+        self.clock.advance_past(stamp);
+        self.release();
+        Ok(adopted)
     }
 
     /// Records an operation this replica made and already applied; returns its bytes.
@@ -710,6 +913,22 @@ impl<S: TypedStore, W: WallClock> OpLog<S, W> {
     /// back since). Everything else is checked as [`receive`](Self::receive) does.
     pub(crate) fn restore(&mut self, bytes: &[u8]) -> Result<Received, ReceiveError> {
         self.receive_checked(bytes, Trust::Stored)
+    }
+
+    /// Receives an operation of a stored history replayed to verify it: everything is
+    /// checked but clock skew, which was when the operation first arrived.
+    pub(crate) fn replay(&mut self, bytes: &[u8]) -> Result<Received, ReceiveError> {
+        self.receive_checked(bytes, Trust::Stamp)
+    }
+
+    /// An empty log of the same document, clock, limits and payload key.
+    pub(crate) fn empty_like(&self) -> Self
+    where
+        W: Clone,
+    {
+        let mut empty = Self::open(self.document, self.clock.clone()).with_limits(self.limits);
+        empty.payload_key = self.payload_key.clone();
+        empty
     }
 
     /// Moves the clock past a high-water mark restored from storage.
@@ -853,7 +1072,7 @@ impl<S: TypedStore, W: WallClock> OpLog<S, W> {
         }
         let id = Dot::new(replica, header.seq());
         let hash = OpHash(*blake3::hash(header_bytes).as_bytes());
-        if self.applied.contains_key(&hash) {
+        if self.is_applied(&hash) {
             return Ok(Gate::Duplicate);
         }
         let parents = parents(header.parents())?;
@@ -873,10 +1092,7 @@ impl<S: TypedStore, W: WallClock> OpLog<S, W> {
                 {
                     key
                 }
-                _ if parents
-                    .iter()
-                    .any(|parent| !self.applied.contains_key(parent)) =>
-                {
+                _ if parents.iter().any(|parent| !self.is_applied(parent)) => {
                     return Ok(Gate::WaitUnadmitted);
                 }
                 _ => return Err(ReceiveError::UnknownDevice(replica)),
@@ -884,7 +1100,7 @@ impl<S: TypedStore, W: WallClock> OpLog<S, W> {
         };
         let signature = Signature::from_slice(signed.signature())
             .map_err(|_| ReceiveError::Invalid("a signature is not 64 bytes"))?;
-        if trust == Trust::Nothing && key.verify_strict(header_bytes, &signature).is_err() {
+        if !trust.signature_checked() && key.verify_strict(header_bytes, &signature).is_err() {
             let signer = self.devices.iter().find(|(_, other)| {
                 **other != key && other.verify_strict(header_bytes, &signature).is_ok()
             });
@@ -904,7 +1120,7 @@ impl<S: TypedStore, W: WallClock> OpLog<S, W> {
             logical: header.logical(),
             replica,
         };
-        if trust != Trust::Stored {
+        if !trust.stamp_checked() {
             self.clock.check(stamp)?;
         }
         if let Some(kept) = self.ids.get(&id) {
@@ -922,11 +1138,7 @@ impl<S: TypedStore, W: WallClock> OpLog<S, W> {
                 "an operation numbered below its device's last",
             ));
         }
-        if id.seq() > next
-            || parents
-                .iter()
-                .any(|parent| !self.applied.contains_key(parent))
-        {
+        if id.seq() > next || parents.iter().any(|parent| !self.is_applied(parent)) {
             return Ok(Gate::Wait(replica));
         }
         let effect = match (kind, admitted) {
@@ -944,21 +1156,9 @@ impl<S: TypedStore, W: WallClock> OpLog<S, W> {
                 if header.schema() != S::SCHEMA_NAME {
                     return Err(ReceiveError::Invalid("an operation of another schema"));
                 }
-                let opened;
-                let payload = if header.encrypted() {
-                    let key = self
-                        .payload_key
-                        .as_ref()
-                        .ok_or(ReceiveError::NoPayloadKey)?;
-                    opened = key
-                        .open(&self.document, id, signed.payload())
-                        .ok_or(ReceiveError::Undecryptable)?;
-                    &opened[..]
-                } else {
-                    signed.payload()
-                };
+                let payload = self.plain_payload(header.encrypted(), id, signed.payload())?;
                 let decoded =
-                    CausalDotStore::<S>::decode_with(payload, &crate::wire::Limits::default())?;
+                    CausalDotStore::<S>::decode_with(&payload, &crate::wire::Limits::default())?;
                 if decoded.writer_version != header.version() {
                     return Err(ReceiveError::Invalid(
                         "a payload of another version than its header says",
@@ -975,6 +1175,27 @@ impl<S: TypedStore, W: WallClock> OpLog<S, W> {
             effect,
             bytes: bytes.to_vec(),
         })))
+    }
+
+    /// The payload of the operation (or snapshot) `id` as written: decrypted with the
+    /// document's key when `encrypted`.
+    fn plain_payload<'p>(
+        &self,
+        encrypted: bool,
+        id: Dot,
+        payload: &'p [u8],
+    ) -> Result<std::borrow::Cow<'p, [u8]>, ReceiveError> {
+        if !encrypted {
+            return Ok(payload.into());
+        }
+        let key = self
+            .payload_key
+            .as_ref()
+            .ok_or(ReceiveError::NoPayloadKey)?;
+        let opened = key
+            .open(&self.document, id, payload)
+            .ok_or(ReceiveError::Undecryptable)?;
+        Ok(opened.into())
     }
 
     fn wait(&mut self, replica: ReplicaId, bytes: &[u8]) -> Result<(), ReceiveError> {
@@ -1049,6 +1270,47 @@ impl<S: TypedStore, W: WallClock> OpLog<S, W> {
     }
 }
 
+/// Whether applied bytes are an admission (or the genesis), which compaction keeps.
+fn is_admission(bytes: &[u8]) -> bool {
+    format::signed_op(bytes)
+        .and_then(|signed| format::header(signed.header()))
+        .is_ok_and(|header| header.kind() == OpKind::Admission.code())
+}
+
+/// The ids and hashes a snapshot lists, checked to be every device's first operations,
+/// each once: a set of operations closed under each device's order.
+fn covered_ids(table: &format::SnapshotTable<'_>) -> Result<Vec<(Dot, OpHash)>, ReceiveError> {
+    let (replicas, seqs, hashes) = table.ids();
+    if replicas.len() != seqs.len() || hashes.len() != seqs.len() * 32 {
+        return Err(ReceiveError::Invalid(
+            "a snapshot's id columns differ in length",
+        ));
+    }
+    let covered: Vec<(Dot, OpHash)> = replicas
+        .iter()
+        .zip(seqs.iter())
+        .zip(hashes.chunks_exact(32))
+        .filter_map(|((replica, seq), hash)| {
+            let hash = OpHash(hash.try_into().ok()?);
+            Some((Dot::new(ReplicaId::new(replica), seq), hash))
+        })
+        .collect();
+    let mut per_device: BTreeMap<ReplicaId, (u64, u64)> = BTreeMap::new();
+    let distinct: BTreeSet<Dot> = covered.iter().map(|(id, _)| *id).collect();
+    for (id, _) in &covered {
+        let (count, last) = per_device.entry(id.replica()).or_default();
+        *count += 1;
+        *last = (*last).max(id.seq());
+    }
+    let closed = per_device.values().all(|(count, last)| count == last);
+    if distinct.len() != covered.len() || !closed || distinct.iter().any(|id| id.seq() == 0) {
+        return Err(ReceiveError::Invalid(
+            "a snapshot's operations are not each device's first ones, each once",
+        ));
+    }
+    Ok(covered)
+}
+
 /// Whether a signature and key pass the checks that strict verification adds to the
 /// equation: `s` below the group order (no malleable twin), and neither `R` nor the key of
 /// small order.
@@ -1068,8 +1330,20 @@ enum Trust {
     Nothing,
     /// Its signature, by batch verification.
     Signature,
+    /// Its stamp, when it was first received: a history replayed for verification.
+    Stamp,
     /// Everything: it comes from this replica's storage.
     Stored,
+}
+
+impl Trust {
+    fn signature_checked(self) -> bool {
+        matches!(self, Self::Signature | Self::Stored)
+    }
+
+    fn stamp_checked(self) -> bool {
+        matches!(self, Self::Stamp | Self::Stored)
+    }
 }
 
 impl Trust {

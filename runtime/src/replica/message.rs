@@ -8,17 +8,19 @@
 //!   vector_replicas: [ulong]; vector_seqs: [ulong];  // its version vector
 //!   ops: [OpBytes];                           // operations, in an order they apply in
 //!   done: bool;                               // the sender has sent all it will
+//!   snapshot: [ubyte];                        // a signed snapshot, instead of operations
 //! }
-//! table OpBytes { bytes: [ubyte] (required); }
+//! table OpBytes { bytes: [ubyte] (required); }  // as in `ops/format.rs`
 //! ```
 
 #![allow(unsafe_code)]
 
 use flatbuffers::{
     FlatBufferBuilder, ForwardsUOffset, InvalidFlatbuffer, Vector, Verifiable, Verifier,
-    VerifierOptions, WIPOffset,
+    VerifierOptions,
 };
 
+use crate::ops::format::{OpsVector, write_ops};
 use crate::wire::{slot, table};
 
 type Bytes<'a> = Vector<'a, u8>;
@@ -37,14 +39,8 @@ mod slots {
     pub(super) const VECTOR_SEQS: u16 = 3;
     pub(super) const OPS: u16 = 4;
     pub(super) const DONE: u16 = 5;
+    pub(super) const SNAPSHOT: u16 = 6;
 }
-
-table!(
-    /// One operation of a message.
-    OpBytesTable
-);
-
-const OP_BYTES: u16 = 0;
 
 impl<'a> MessageTable<'a> {
     fn bytes(&self, id: u16) -> &'a [u8] {
@@ -85,22 +81,19 @@ impl<'a> MessageTable<'a> {
 
     pub(super) fn ops(&self) -> impl Iterator<Item = &'a [u8]> {
         // SAFETY: the verifier below visits the slot as a vector of `OpBytes` tables.
-        unsafe {
-            self.0
-                .get::<Offset<Vector<'a, Offset<OpBytesTable<'a>>>>>(slot(slots::OPS), None)
-        }
-        .unwrap_or_default()
-        .iter()
-        .map(|op| {
-            // SAFETY: each element was verified as an `OpBytes` table with its required
-            // byte vector.
-            unsafe { op.0.get::<Offset<Bytes<'a>>>(slot(OP_BYTES), None) }
-                .map_or(&[][..], |bytes| bytes.bytes())
-        })
+        unsafe { self.0.get::<Offset<OpsVector<'a>>>(slot(slots::OPS), None) }
+            .unwrap_or_default()
+            .iter()
+            .map(|op| op.bytes())
     }
 
     pub(super) fn done(&self) -> bool {
         self.flag(slots::DONE)
+    }
+
+    /// The snapshot the message carries, if any.
+    pub(super) fn snapshot(&self) -> Option<&'a [u8]> {
+        Some(self.bytes(slots::SNAPSHOT)).filter(|bytes| !bytes.is_empty())
     }
 }
 
@@ -115,21 +108,9 @@ impl Verifiable for MessageTable<'_> {
                 false,
             )?
             .visit_field::<Offset<Longs<'_>>>("vector_seqs", slot(slots::VECTOR_SEQS), false)?
-            .visit_field::<Offset<Vector<'_, Offset<OpBytesTable<'_>>>>>(
-                "ops",
-                slot(slots::OPS),
-                false,
-            )?
+            .visit_field::<Offset<OpsVector<'_>>>("ops", slot(slots::OPS), false)?
             .visit_field::<bool>("done", slot(slots::DONE), false)?
-            .finish();
-        Ok(())
-    }
-}
-
-impl Verifiable for OpBytesTable<'_> {
-    fn run_verifier(v: &mut Verifier<'_, '_>, pos: usize) -> Result<(), InvalidFlatbuffer> {
-        v.visit_table(pos)?
-            .visit_field::<Offset<Bytes<'_>>>("bytes", slot(OP_BYTES), true)?
+            .visit_field::<Offset<Bytes<'_>>>("snapshot", slot(slots::SNAPSHOT), false)?
             .finish();
         Ok(())
     }
@@ -152,27 +133,19 @@ pub(super) struct MessageFields<'a> {
     pub(super) vector: Option<(Vec<u64>, Vec<u64>)>,
     pub(super) ops: &'a [&'a [u8]],
     pub(super) done: bool,
+    pub(super) snapshot: Option<&'a [u8]>,
 }
 
 /// A message's bytes.
 pub(super) fn write(fields: &MessageFields<'_>) -> Vec<u8> {
     let size: usize = fields.ops.iter().map(|op| op.len() + 16).sum();
     let mut fbb = FlatBufferBuilder::with_capacity(size + 256);
-    let ops: Vec<WIPOffset<_>> = fields
-        .ops
-        .iter()
-        .map(|op| {
-            let bytes = fbb.create_vector(op);
-            let start = fbb.start_table();
-            fbb.push_slot_always(slot(OP_BYTES), bytes);
-            fbb.end_table(start)
-        })
-        .collect();
-    let ops = fbb.create_vector(&ops);
+    let ops = write_ops(&mut fbb, fields.ops);
     let vector = fields
         .vector
         .as_ref()
         .map(|(replicas, seqs)| (fbb.create_vector(replicas), fbb.create_vector(seqs)));
+    let snapshot = fields.snapshot.map(|bytes| fbb.create_vector(bytes));
     let document = fbb.create_vector(fields.document);
     let start = fbb.start_table();
     fbb.push_slot_always(slot(slots::DOCUMENT), document);
@@ -183,6 +156,9 @@ pub(super) fn write(fields: &MessageFields<'_>) -> Vec<u8> {
     }
     fbb.push_slot_always(slot(slots::OPS), ops);
     fbb.push_slot::<bool>(slot(slots::DONE), fields.done, false);
+    if let Some(snapshot) = snapshot {
+        fbb.push_slot_always(slot(slots::SNAPSHOT), snapshot);
+    }
     let root = fbb.end_table(start);
     fbb.finish_minimal(root);
     fbb.finished_data().to_vec()

@@ -60,13 +60,83 @@ pub enum ReplicaError {
     /// A new document's log, opened on a store that already holds operations.
     #[error("the store already holds a history: open it with an empty log of its document")]
     NotEmpty,
+    /// A replica in compliance mode was sent a snapshot: adopting it would leave the
+    /// operations it covers out of the history, which must hold them all.
+    #[error("compliance mode keeps every operation, so it cannot adopt a peer's snapshot")]
+    SnapshotInComplianceMode,
+}
+
+/// When a replica takes snapshots, and whether it keeps the operations they cover.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct HistoryPolicy {
+    /// A snapshot is taken once this many operations were applied since the last one
+    /// (0: never). Default 1,000.
+    pub snapshot_every: usize,
+    /// Compliance mode: every signed operation is kept forever, in the store and in
+    /// memory, and [`Replica::verify_history`] re-derives the state from the first one.
+    /// Off by default: operations a snapshot covers are pruned (compaction), the heads
+    /// and the ids and hashes of all operations kept so that the DAG still links.
+    pub keep_history: bool,
+}
+
+impl Default for HistoryPolicy {
+    fn default() -> Self {
+        Self {
+            snapshot_every: 1_000,
+            keep_history: false,
+        }
+    }
+}
+
+impl HistoryPolicy {
+    /// Compliance mode: snapshots for fast restarts, and every operation kept.
+    pub fn compliance() -> Self {
+        Self {
+            keep_history: true,
+            ..Self::default()
+        }
+    }
+}
+
+/// A history verification failed: the stored history does not re-derive the state.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum HistoryError {
+    /// The replica compacts its history: only compliance mode keeps it to verify.
+    #[error("this replica compacts its history: only compliance mode keeps it to verify")]
+    NotKept,
+    /// The store failed.
+    #[error("storage: {0}")]
+    Store(#[from] StoreError),
+    /// A stored record's checksum does not match its bytes.
+    #[error("the record at position {0} is corrupt")]
+    Corrupt(u64),
+    /// A stored operation was refused: a bad signature, a broken hash, a wrong payload.
+    #[error("the operation at position {position} is refused: {error}")]
+    Refused {
+        /// Its position in the store.
+        position: u64,
+        /// Why.
+        error: ReceiveError,
+    },
+    /// Stored operations whose parents are missing from the history.
+    #[error("{0} stored operations link to parents missing from the history")]
+    Unlinked(usize),
+    /// The history re-derives another state or other heads than the replica's.
+    #[error("the history re-derives another state than the replica's")]
+    Diverged,
 }
 
 /// What opening a replica found in its store.
 #[derive(Debug, Default)]
 pub struct Recovery {
-    /// Operations restored (applied again).
+    /// Operations restored (applied again, or covered by the snapshot restored).
     pub restored: usize,
+    /// Whether a snapshot was restored.
+    pub from_snapshot: bool,
+    /// The snapshot's checksum failed: it was not restored, and what it covered is
+    /// missing until a peer sends it.
+    pub corrupt_snapshot: bool,
     /// Records whose checksum failed (torn or corrupt): deleted from the store, never
     /// applied.
     pub corrupt: Vec<u64>,
@@ -82,6 +152,9 @@ pub struct Replica<T: Crdt, D = MemoryStore, W = SystemClock> {
     store: D,
     /// How many of the log's operations, in its order, are stored: only those are sent on.
     persisted: usize,
+    policy: HistoryPolicy,
+    /// How many operations the last snapshot covered.
+    snapshot_covers: usize,
 }
 
 impl<T: Crdt, D, W> std::fmt::Debug for Replica<T, D, W> {
@@ -102,20 +175,45 @@ impl<T: Crdt, D: Store, W: WallClock> Replica<T, D, W> {
     /// mark: the returned [`Recovery`] says what was restored. A corrupt record is deleted
     /// and reported; the records after it still restore, or wait for what it held.
     pub fn open(
+        store: D,
+        key: SigningKey,
+        log: OpLog<T::Store, W>,
+    ) -> Result<(Self, Recovery), ReplicaError> {
+        Self::open_with(store, key, log, HistoryPolicy::default())
+    }
+
+    /// [`open`](Self::open) with another [`HistoryPolicy`]. The snapshot, if the store
+    /// has one, is restored first, then the records after it.
+    pub fn open_with(
         mut store: D,
         key: SigningKey,
         mut log: OpLog<T::Store, W>,
+        policy: HistoryPolicy,
     ) -> Result<(Self, Recovery), ReplicaError> {
         let loaded = store.load()?;
         let mut recovery = Recovery::default();
         let new_document = !log.is_empty();
+        let mut covered_position = 0;
         if new_document {
-            if !loaded.records.is_empty() {
+            if !loaded.records.is_empty() || loaded.snapshot.is_some() {
                 return Err(ReplicaError::NotEmpty);
             }
         } else {
             log.raise_clock(loaded.mark);
-            for record in loaded.records {
+            if let Some(snapshot) = &loaded.snapshot {
+                if snapshot.is_intact() {
+                    log.restore_snapshot(&snapshot.bytes)?;
+                    covered_position = snapshot.position;
+                    recovery.from_snapshot = true;
+                } else {
+                    recovery.corrupt_snapshot = true;
+                }
+            }
+            let after_snapshot = loaded
+                .records
+                .into_iter()
+                .filter(|record| record.position > covered_position);
+            for record in after_snapshot {
                 if !record.is_intact() {
                     recovery.corrupt.push(record.position);
                     continue;
@@ -132,14 +230,22 @@ impl<T: Crdt, D: Store, W: WallClock> Replica<T, D, W> {
             store.remove(&recovery.corrupt)?;
         }
         let persisted = if new_document { 0 } else { log.len() };
+        let snapshot_covers = if recovery.from_snapshot { log.len() } else { 0 };
         let mut replica = Self {
             log,
             key,
             store,
             persisted,
+            policy,
+            snapshot_covers,
         };
         replica.persist()?;
         Ok((replica, recovery))
+    }
+
+    /// The history policy.
+    pub fn policy(&self) -> HistoryPolicy {
+        self.policy
     }
 
     /// The document's verified history and state.
@@ -229,7 +335,69 @@ impl<T: Crdt, D: Store, W: WallClock> Replica<T, D, W> {
         Ok(received)
     }
 
-    /// Appends to the store the operations applied since the last append.
+    /// Adopts a peer's snapshot (see [`OpLog::receive_snapshot`]), then stores a
+    /// snapshot of its own, which covers what the peer's did. Refused in compliance mode.
+    pub fn receive_snapshot(&mut self, bytes: &[u8]) -> Result<usize, ReplicaError> {
+        if self.policy.keep_history {
+            return Err(ReplicaError::SnapshotInComplianceMode);
+        }
+        let adopted = self.log.receive_snapshot(bytes);
+        self.persist()?;
+        let adopted = adopted?;
+        if adopted > 0 {
+            self.snapshot()?;
+        }
+        Ok(adopted)
+    }
+
+    /// Takes a snapshot now and stores it; unless the policy keeps the history, the
+    /// operations it covers are pruned from the store and their bytes from memory.
+    pub fn snapshot(&mut self) -> Result<(), ReplicaError> {
+        self.persist()?;
+        let snapshot = self.log.snapshot(&self.key)?;
+        let prune = !self.policy.keep_history;
+        self.store.put_snapshot(Record::new(&snapshot), prune)?;
+        if prune {
+            self.log.compact();
+        }
+        self.snapshot_covers = self.log.len();
+        Ok(())
+    }
+
+    /// Compliance mode: re-verifies the whole stored history from its first operation,
+    /// every signature, every hash link and every state transition, and compares the state
+    /// and heads it derives with this replica's.
+    pub fn verify_history(&mut self) -> Result<usize, HistoryError>
+    where
+        W: Clone,
+    {
+        if !self.policy.keep_history {
+            return Err(HistoryError::NotKept);
+        }
+        let loaded = self.store.load()?;
+        let mut replay = self.log.empty_like();
+        for record in &loaded.records {
+            if !record.is_intact() {
+                return Err(HistoryError::Corrupt(record.position));
+            }
+            replay
+                .replay(&record.bytes)
+                .map_err(|error| HistoryError::Refused {
+                    position: record.position,
+                    error,
+                })?;
+        }
+        if replay.waiting() > 0 {
+            return Err(HistoryError::Unlinked(replay.waiting()));
+        }
+        if replay.state() != self.log.state() || replay.heads() != self.log.heads() {
+            return Err(HistoryError::Diverged);
+        }
+        Ok(replay.len())
+    }
+
+    /// Appends to the store the operations applied since the last append, and takes a
+    /// snapshot when the policy says it is time.
     fn persist(&mut self) -> Result<(), ReplicaError> {
         if self.persisted == self.log.len() {
             return Ok(());
@@ -242,6 +410,10 @@ impl<T: Crdt, D: Store, W: WallClock> Replica<T, D, W> {
         self.store
             .append(&records, self.log.clock().high_water_mark())?;
         self.persisted = self.log.len();
+        let every = self.policy.snapshot_every;
+        if every > 0 && self.log.len() - self.snapshot_covers >= every {
+            self.snapshot()?;
+        }
         Ok(())
     }
 }

@@ -37,7 +37,13 @@ impl SqliteStore {
             0 => connection.execute_batch(
                 "BEGIN;
                  CREATE TABLE crdtype_ops (
-                     position INTEGER PRIMARY KEY,
+                     position INTEGER PRIMARY KEY AUTOINCREMENT,
+                     bytes BLOB NOT NULL,
+                     checksum BLOB NOT NULL
+                 );
+                 CREATE TABLE crdtype_snapshot (
+                     id INTEGER PRIMARY KEY CHECK (id = 0),
+                     covers INTEGER NOT NULL,
                      bytes BLOB NOT NULL,
                      checksum BLOB NOT NULL
                  );
@@ -77,6 +83,20 @@ impl Store for SqliteStore {
                 logical: u32::try_from(logical).unwrap_or(u32::MAX),
             })
             .unwrap_or_default();
+        let snapshot = self
+            .connection
+            .query_row(
+                "SELECT covers, bytes, checksum FROM crdtype_snapshot WHERE id = 0",
+                [],
+                |row| {
+                    Ok(StoredRecord {
+                        position: row.get::<_, i64>(0)? as u64,
+                        bytes: row.get(1)?,
+                        checksum: row.get(2)?,
+                    })
+                },
+            )
+            .optional()?;
         let mut select = self
             .connection
             .prepare("SELECT position, bytes, checksum FROM crdtype_ops ORDER BY position")?;
@@ -89,7 +109,11 @@ impl Store for SqliteStore {
                 })
             })?
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Loaded { mark, records })
+        Ok(Loaded {
+            mark,
+            snapshot,
+            records,
+        })
     }
 
     fn append(&mut self, records: &[Record<'_>], mark: HighWaterMark) -> Result<(), StoreError> {
@@ -120,6 +144,27 @@ impl Store for SqliteStore {
             for position in positions {
                 delete.execute([*position as i64])?;
             }
+        }
+        transaction.commit()?;
+        Ok(())
+    }
+
+    fn put_snapshot(&mut self, snapshot: Record<'_>, prune: bool) -> Result<(), StoreError> {
+        let transaction = self
+            .connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let covers: i64 = transaction.query_row(
+            "SELECT coalesce(max(position), 0) FROM crdtype_ops",
+            [],
+            |row| row.get(0),
+        )?;
+        transaction.execute(
+            "INSERT INTO crdtype_snapshot (id, covers, bytes, checksum) VALUES (0, ?1, ?2, ?3)
+             ON CONFLICT (id) DO UPDATE SET covers = ?1, bytes = ?2, checksum = ?3",
+            params![covers, snapshot.bytes, &snapshot.checksum[..]],
+        )?;
+        if prune {
+            transaction.execute("DELETE FROM crdtype_ops WHERE position <= ?1", [covers])?;
         }
         transaction.commit()?;
         Ok(())

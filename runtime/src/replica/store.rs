@@ -3,7 +3,7 @@
 use crate::HighWaterMark;
 
 /// Durable storage of one replica of one document: the operations it applied, in the order
-/// it applied them, and its clock's high-water mark.
+/// it applied them, its latest snapshot, and its clock's high-water mark.
 ///
 /// An implementation must make every [`append`](Self::append) atomic and durable before
 /// it returns: a replica acknowledges a local edit only after that, and sends on only
@@ -17,8 +17,13 @@ pub trait Store {
     fn append(&mut self, records: &[Record<'_>], mark: HighWaterMark) -> Result<(), StoreError>;
 
     /// Deletes the records at `positions` (as [`load`](Self::load) numbered them): those
-    /// found corrupt or refused when a replica was restored.
+    /// found corrupt when a replica was restored.
     fn remove(&mut self, positions: &[u64]) -> Result<(), StoreError>;
+
+    /// Replaces the snapshot with `snapshot`, which covers every record appended so far;
+    /// with `prune`, deletes those records, in the same transaction. Positions of later
+    /// records stay greater than those of every record ever appended.
+    fn put_snapshot(&mut self, snapshot: Record<'_>, prune: bool) -> Result<(), StoreError>;
 }
 
 /// An operation to store, with the checksum that lets a load tell a corrupt record.
@@ -64,7 +69,10 @@ impl StoredRecord {
 pub struct Loaded {
     /// The clock's high-water mark as last appended.
     pub mark: HighWaterMark,
-    /// The records, in the order appended.
+    /// The latest snapshot, its position that of the last record it covers.
+    pub snapshot: Option<StoredRecord>,
+    /// The records still stored, in the order appended: those after the snapshot, and
+    /// those it covers unless they were pruned.
     pub records: Vec<StoredRecord>,
 }
 
@@ -86,7 +94,8 @@ pub enum StoreError {
 #[derive(Clone, Debug, Default)]
 pub struct MemoryStore {
     loaded: Loaded,
-    next_position: u64,
+    /// The position of the last record appended; the first is 1.
+    last_position: u64,
 }
 
 impl MemoryStore {
@@ -95,9 +104,9 @@ impl MemoryStore {
         Self::default()
     }
 
-    /// The records, to inspect or to damage in a test.
-    pub fn records_mut(&mut self) -> &mut Vec<StoredRecord> {
-        &mut self.loaded.records
+    /// What the store holds, to inspect or to damage in a test.
+    pub fn loaded_mut(&mut self) -> &mut Loaded {
+        &mut self.loaded
     }
 }
 
@@ -108,12 +117,12 @@ impl Store for MemoryStore {
 
     fn append(&mut self, records: &[Record<'_>], mark: HighWaterMark) -> Result<(), StoreError> {
         for record in records {
+            self.last_position += 1;
             self.loaded.records.push(StoredRecord {
-                position: self.next_position,
+                position: self.last_position,
                 bytes: record.bytes.to_vec(),
                 checksum: record.checksum.to_vec(),
             });
-            self.next_position += 1;
         }
         self.loaded.mark = mark;
         Ok(())
@@ -123,6 +132,18 @@ impl Store for MemoryStore {
         self.loaded
             .records
             .retain(|record| !positions.contains(&record.position));
+        Ok(())
+    }
+
+    fn put_snapshot(&mut self, snapshot: Record<'_>, prune: bool) -> Result<(), StoreError> {
+        self.loaded.snapshot = Some(StoredRecord {
+            position: self.last_position,
+            bytes: snapshot.bytes.to_vec(),
+            checksum: snapshot.checksum.to_vec(),
+        });
+        if prune {
+            self.loaded.records.clear();
+        }
         Ok(())
     }
 }

@@ -128,7 +128,11 @@ pub struct SyncStats {
     pub duplicates: usize,
     /// Operations received that wait for their parents.
     pub buffered: usize,
-    /// Operations received and refused, with why.
+    /// Snapshots sent, instead of operations compacted away.
+    pub snapshots_sent: usize,
+    /// Snapshots received and adopted.
+    pub snapshots_received: usize,
+    /// Operations received and refused (or a snapshot), with why.
     pub refused: Vec<ReceiveError>,
 }
 
@@ -145,9 +149,8 @@ pub enum Role {
 #[derive(Debug, Default)]
 pub struct SyncSession {
     limits: SyncLimits,
-    /// Positions in the replica's history of the operations the peer lacks, still to
-    /// send; known once the peer's vector arrives.
-    outbox: Option<VecDeque<usize>>,
+    /// What the peer lacks, still to send; known once the peer's vector arrives.
+    outbox: Option<Outbox>,
     sent_vector: bool,
     sent_done: bool,
     peer_done: bool,
@@ -188,7 +191,7 @@ impl SyncSession {
         &mut self,
         replica: &Replica<T, D, W>,
     ) -> Vec<u8> {
-        self.reply(replica, Vec::new(), false)
+        self.reply(replica, Vec::new(), None, false)
     }
 
     /// Handles a message from the peer: applies and stores the operations it carries, and
@@ -231,16 +234,36 @@ impl SyncSession {
                 Err(error) => self.stats.refused.push(error),
             }
         }
+        if let Some(snapshot) = received.snapshot() {
+            match replica.receive_snapshot(snapshot) {
+                Ok(adopted) => {
+                    self.stats.snapshots_received += 1;
+                    self.stats.applied += adopted;
+                }
+                Err(ReplicaError::Receive(error)) => self.stats.refused.push(error),
+                Err(error) => return Err(error.into()),
+            }
+        }
         self.peer_done = received.done();
         let Some(vector) = vector else {
             return Ok(Vec::new());
         };
-        self.outbox = Some(lacking(replica, &vector.into_iter().collect()));
+        let outbox = lacking(replica, &vector.into_iter().collect());
+        if let Outbox::Snapshot = outbox {
+            let snapshot = replica
+                .log
+                .snapshot(&replica.key)
+                .map_err(ReplicaError::from)?;
+            self.outbox = Some(Outbox::Ops(VecDeque::new()));
+            self.stats.snapshots_sent += 1;
+            return Ok(vec![self.reply(replica, Vec::new(), Some(&snapshot), true)]);
+        }
+        self.outbox = Some(outbox);
         let mut replies = Vec::new();
         while !self.sent_done {
             let chunk = self.next_chunk(replica);
-            let done = self.outbox.as_ref().is_some_and(VecDeque::is_empty);
-            replies.push(self.reply(replica, chunk, done));
+            let done = matches!(&self.outbox, Some(Outbox::Ops(outbox)) if outbox.is_empty());
+            replies.push(self.reply(replica, chunk, None, done));
         }
         Ok(replies)
     }
@@ -249,15 +272,15 @@ impl SyncSession {
     fn next_chunk<T: Crdt, D, W: WallClock>(&mut self, replica: &Replica<T, D, W>) -> Vec<usize> {
         let mut chunk = Vec::new();
         let mut size = 0;
-        let Some(outbox) = &mut self.outbox else {
+        let Some(Outbox::Ops(outbox)) = &mut self.outbox else {
             return chunk;
         };
         while let Some(&position) = outbox.front() {
             let len = replica
                 .log
-                .history(position)
-                .next()
-                .map_or(0, |(_, bytes)| bytes.len());
+                .op_at(position)
+                .and_then(|(_, bytes)| bytes)
+                .map_or(0, <[u8]>::len);
             let full = size + len > self.limits.chunk_bytes
                 || chunk.len() >= self.limits.max_ops_per_message;
             if !chunk.is_empty() && full {
@@ -274,12 +297,12 @@ impl SyncSession {
         &mut self,
         replica: &Replica<T, D, W>,
         chunk: Vec<usize>,
+        snapshot: Option<&[u8]>,
         done: bool,
     ) -> Vec<u8> {
         let ops: Vec<&[u8]> = chunk
             .iter()
-            .filter_map(|&position| replica.log.history(position).next())
-            .map(|(_, bytes)| bytes)
+            .filter_map(|&position| replica.log.op_at(position)?.1)
             .collect();
         let vector = (!self.sent_vector).then(|| {
             replica
@@ -294,6 +317,7 @@ impl SyncSession {
             vector,
             ops: &ops,
             done,
+            snapshot,
         });
         self.sent_vector = true;
         self.sent_done |= done;
@@ -407,19 +431,33 @@ pub fn sync_with<A: Crdt, B: Crdt, D: Store, E: Store, W: WallClock, X: WallCloc
     })
 }
 
-/// Positions in `replica`'s stored history of the operations a peer with `vector` lacks.
+/// What a session still has to send.
+#[derive(Debug)]
+enum Outbox {
+    /// Positions in the replica's history of the operations the peer lacks.
+    Ops(VecDeque<usize>),
+    /// The peer lacks operations compacted away: a snapshot instead.
+    Snapshot,
+}
+
+/// What a peer with `vector` lacks of `replica`'s stored history.
 fn lacking<T: Crdt, D, W: WallClock>(
     replica: &Replica<T, D, W>,
     vector: &BTreeMap<u64, u64>,
-) -> VecDeque<usize> {
-    replica
-        .log
-        .history(0)
-        .take(replica.persisted)
-        .enumerate()
-        .filter(|(_, (id, _))| id.seq() > vector.get(&id.replica().get()).copied().unwrap_or(0))
-        .map(|(position, _)| position)
-        .collect()
+) -> Outbox {
+    let mut positions = VecDeque::new();
+    for position in 0..replica.persisted {
+        let Some((id, bytes)) = replica.log.op_at(position) else {
+            break;
+        };
+        if id.seq() > vector.get(&id.replica().get()).copied().unwrap_or(0) {
+            if bytes.is_none() {
+                return Outbox::Snapshot;
+            }
+            positions.push_back(position);
+        }
+    }
+    Outbox::Ops(positions)
 }
 
 fn write_frame(stream: &mut impl Write, message: &[u8]) -> Result<(), SyncError> {
