@@ -99,6 +99,7 @@ fn sync<A: Crdt, B: Crdt, D: Store, E: Store, W: WallClock>(
     b: &mut Replica<B, E, W>,
 ) -> (SyncStats, SyncStats) {
     let report = sync_with(a, b, SyncLimits::default()).unwrap();
+    assert!(report.converged);
     (report.a, report.b)
 }
 

@@ -160,6 +160,7 @@ fn sync(a: &mut Node, b: &mut Node, cut: Option<usize>, sent: &mut Sent) {
             None => {
                 let report = sync_with(a, b, limits).unwrap();
                 assert!(report.a.refused.is_empty() && report.b.refused.is_empty());
+                assert!(report.converged);
                 sent.ops += report.a.ops_sent + report.b.ops_sent;
                 sent.snapshots += report.a.snapshots_sent + report.b.snapshots_sent;
             }

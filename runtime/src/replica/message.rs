@@ -9,6 +9,7 @@
 //!   ops: [OpBytes];                           // operations, in an order they apply in
 //!   done: bool;                               // the sender has sent all it will
 //!   snapshot: [ubyte];                        // a signed snapshot, instead of operations
+//!   heads: [ubyte];                           // with the vector: the sender's heads
 //! }
 //! table OpBytes { bytes: [ubyte] (required); }  // as in `ops/format.rs`
 //! ```
@@ -40,6 +41,7 @@ mod slots {
     pub(super) const OPS: u16 = 4;
     pub(super) const DONE: u16 = 5;
     pub(super) const SNAPSHOT: u16 = 6;
+    pub(super) const HEADS: u16 = 7;
 }
 
 impl<'a> MessageTable<'a> {
@@ -91,6 +93,11 @@ impl<'a> MessageTable<'a> {
         self.flag(slots::DONE)
     }
 
+    /// The sender's heads, 32 bytes each, sent with its vector.
+    pub(super) fn heads(&self) -> &'a [u8] {
+        self.bytes(slots::HEADS)
+    }
+
     /// The snapshot the message carries, if any.
     pub(super) fn snapshot(&self) -> Option<&'a [u8]> {
         Some(self.bytes(slots::SNAPSHOT)).filter(|bytes| !bytes.is_empty())
@@ -111,6 +118,7 @@ impl Verifiable for MessageTable<'_> {
             .visit_field::<Offset<OpsVector<'_>>>("ops", slot(slots::OPS), false)?
             .visit_field::<bool>("done", slot(slots::DONE), false)?
             .visit_field::<Offset<Bytes<'_>>>("snapshot", slot(slots::SNAPSHOT), false)?
+            .visit_field::<Offset<Bytes<'_>>>("heads", slot(slots::HEADS), false)?
             .finish();
         Ok(())
     }
@@ -130,7 +138,8 @@ pub(super) fn read(bytes: &[u8], max_ops: usize) -> Result<MessageTable<'_>, Inv
 /// What a message holds, to be written.
 pub(super) struct MessageFields<'a> {
     pub(super) document: &'a [u8],
-    pub(super) vector: Option<(Vec<u64>, Vec<u64>)>,
+    /// The version vector's two columns and the heads.
+    pub(super) vector: Option<(Vec<u64>, Vec<u64>, Vec<u8>)>,
     pub(super) ops: &'a [&'a [u8]],
     pub(super) done: bool,
     pub(super) snapshot: Option<&'a [u8]>,
@@ -141,18 +150,22 @@ pub(super) fn write(fields: &MessageFields<'_>) -> Vec<u8> {
     let size: usize = fields.ops.iter().map(|op| op.len() + 16).sum();
     let mut fbb = FlatBufferBuilder::with_capacity(size + 256);
     let ops = write_ops(&mut fbb, fields.ops);
-    let vector = fields
-        .vector
-        .as_ref()
-        .map(|(replicas, seqs)| (fbb.create_vector(replicas), fbb.create_vector(seqs)));
+    let vector = fields.vector.as_ref().map(|(replicas, seqs, heads)| {
+        (
+            fbb.create_vector(replicas),
+            fbb.create_vector(seqs),
+            fbb.create_vector(heads),
+        )
+    });
     let snapshot = fields.snapshot.map(|bytes| fbb.create_vector(bytes));
     let document = fbb.create_vector(fields.document);
     let start = fbb.start_table();
     fbb.push_slot_always(slot(slots::DOCUMENT), document);
-    if let Some((replicas, seqs)) = vector {
+    if let Some((replicas, seqs, heads)) = vector {
         fbb.push_slot::<bool>(slot(slots::HAS_VECTOR), true, false);
         fbb.push_slot_always(slot(slots::VECTOR_REPLICAS), replicas);
         fbb.push_slot_always(slot(slots::VECTOR_SEQS), seqs);
+        fbb.push_slot_always(slot(slots::HEADS), heads);
     }
     fbb.push_slot_always(slot(slots::OPS), ops);
     fbb.push_slot::<bool>(slot(slots::DONE), fields.done, false);

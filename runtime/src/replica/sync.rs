@@ -16,7 +16,10 @@
 //! operations it has stored.
 //!
 //! [`sync`] runs a session between two replicas in one process; [`SyncSession::run_tcp`]
-//! runs one side over a TCP connection; anything else drives [`SyncSession`] itself.
+//! runs one side over a TCP connection; anything else drives [`SyncSession`] itself. With
+//! its vector, each side sends its heads: after a whole session,
+//! [`SyncSession::caught_up`] says whether this side has everything the other had (it
+//! has not if the other sent operations this one refused, or equivocated).
 //!
 //! ```
 //! use crdtype::ops::{OpLog, SigningKey};
@@ -39,6 +42,7 @@
 //!
 //! let report = sync(&mut bob, &mut alice)?;
 //! assert_eq!(report.flights, 3);
+//! assert!(report.converged);
 //! assert_eq!(bob.read(), alice.read());
 //! assert_eq!(bob.log().heads_digest(), alice.log().heads_digest());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -52,7 +56,7 @@ use flatbuffers::InvalidFlatbuffer;
 
 use super::message::{self, MessageFields};
 use super::{Replica, ReplicaError, Store};
-use crate::ops::{ReceiveError, Received};
+use crate::ops::{OpHash, ReceiveError, Received};
 use crate::{Crdt, WallClock};
 
 /// Bounds on sync messages.
@@ -152,6 +156,8 @@ pub struct SyncSession {
     /// What the peer lacks, still to send; known once the peer's vector arrives.
     outbox: Option<Outbox>,
     sent_vector: bool,
+    /// The heads the peer had when the session started.
+    peer_heads: Vec<OpHash>,
     sent_done: bool,
     peer_done: bool,
     stats: SyncStats,
@@ -174,6 +180,17 @@ impl SyncSession {
     /// Whether both sides have sent everything: the session is over.
     pub fn is_finished(&self) -> bool {
         self.sent_done && self.peer_done
+    }
+
+    /// Whether `replica` has applied every head the peer had when the session started:
+    /// after a whole session, whether it caught up with the peer. (Not when the peer sent
+    /// operations that were refused, or equivocated.)
+    pub fn caught_up<T: Crdt, D, W: WallClock>(&self, replica: &Replica<T, D, W>) -> bool {
+        self.outbox.is_some()
+            && self
+                .peer_heads
+                .iter()
+                .all(|head| replica.log.is_applied(head))
     }
 
     /// What the session did so far.
@@ -233,6 +250,16 @@ impl SyncSession {
                 Ok(Received::Buffered) => self.stats.buffered += 1,
                 Err(error) => self.stats.refused.push(error),
             }
+        }
+        if vector.is_some() {
+            let heads = received.heads();
+            if !heads.len().is_multiple_of(32) {
+                return Err(SyncError::Invalid("a head is not 32 bytes"));
+            }
+            self.peer_heads = heads
+                .chunks_exact(32)
+                .filter_map(|head| head.try_into().ok().map(OpHash))
+                .collect();
         }
         if let Some(snapshot) = received.snapshot() {
             match replica.receive_snapshot(snapshot) {
@@ -305,12 +332,14 @@ impl SyncSession {
             .filter_map(|&position| replica.log.op_at(position)?.1)
             .collect();
         let vector = (!self.sent_vector).then(|| {
-            replica
+            let (replicas, seqs) = replica
                 .log
                 .version_vector()
                 .iter()
                 .map(|(replica, seq)| (replica.get(), *seq))
-                .unzip()
+                .unzip();
+            let heads = replica.log.heads().iter().flat_map(|head| head.0).collect();
+            (replicas, seqs, heads)
         });
         let bytes = message::write(&MessageFields {
             document: replica.log.document().as_bytes(),
@@ -390,6 +419,8 @@ pub struct SyncReport {
     /// How many times the direction of messages changed, plus one: 3 for a whole session
     /// (one and a half round trips).
     pub flights: usize,
+    /// Whether each side has applied every head the other had when it started.
+    pub converged: bool,
 }
 
 /// Runs a whole session between two replicas in this process: `a` starts.
@@ -424,7 +455,9 @@ pub fn sync_with<A: Crdt, B: Crdt, D: Store, E: Store, W: WallClock, X: WallCloc
         }
         flight = answers;
     }
+    let converged = a_side.caught_up(a) && b_side.caught_up(b);
     Ok(SyncReport {
+        converged,
         a: a_side.into_stats(),
         b: b_side.into_stats(),
         flights,
