@@ -1,8 +1,8 @@
 //! Three devices share a calendar: Alice and Bob run version 2 of the app, Carol still runs
 //! version 1, which has no event locations. Each device keeps its replica in its own
-//! SQLite file and syncs with the others over TCP on loopback. Carol edits offline and
-//! catches up later; a forged operation is refused; all three end with the same events
-//! and the same heads. Run it again and it continues from the stored state.
+//! SQLite file and syncs with the others over TCP on loopback. Alice edits offline and
+//! catches up later, through Carol; a forged operation is refused; all three end with the
+//! same events and the same heads. Run it again and it continues from the stored state.
 //!
 //! Run with `cargo run --example calendar [DATA_DIR]`.
 
@@ -110,8 +110,10 @@ fn main() -> Result<(), Error> {
         println!("alice: created the calendar and admitted bob and carol");
     } else {
         println!(
-            "continuing from the stored state: {} operations on every device",
-            alice.log().len()
+            "continuing from the stored state: {}, {} and {} operations",
+            alice.log().len(),
+            bob.log().len(),
+            carol.log().len()
         );
     }
     sync(&mut alice, &mut bob)?;

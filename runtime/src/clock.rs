@@ -41,8 +41,10 @@ impl fmt::Debug for Timestamp {
 
 /// A source of wall-clock time in microseconds since the Unix epoch.
 ///
-/// Injectable so that tests can step time forward and back ([`ManualClock`]).
-pub trait WallClock {
+/// Injectable so that tests can step time forward and back ([`ManualClock`]). Cloned
+/// with the logs that stage a change on a copy (a handle to the same time source, as
+/// [`ManualClock`]'s clones share theirs).
+pub trait WallClock: Clone {
     /// The current wall time in microseconds since the Unix epoch.
     fn now_micros(&self) -> u64;
 }

@@ -1,13 +1,14 @@
-//! Crash safety: a child process edits a replica on SQLite and is killed (SIGKILL) at
-//! random points, 50 times; after each kill every edit it acknowledged is stored, and the
-//! restored state equals a replay of the stored operations through the full pipeline.
+//! Crash safety: a child process edits a replica on SQLite, taking a snapshot and pruning
+//! every 7 operations, and is killed (SIGKILL) at random points, 50 times; after each
+//! kill every edit it acknowledged is stored, and the restored state equals a replay of
+//! the stored snapshot and operations through the full pipeline.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
 use crdtype::ops::{DocumentId, OpLog, SigningKey};
-use crdtype::replica::{Replica, SqliteStore, Store};
+use crdtype::replica::{HistoryPolicy, Replica, SqliteStore, Store};
 use crdtype::{HybridClock, ReplicaId};
 use crdtype_tests::{Meeting, MeetingCrdt};
 
@@ -22,10 +23,16 @@ fn document() -> DocumentId {
     DocumentId::derive(&key().verifying_key(), &SALT)
 }
 
+/// Snapshots often, so that kills land in them and in pruning too.
+const POLICY: HistoryPolicy = HistoryPolicy {
+    snapshot_every: 7,
+    keep_history: false,
+};
+
 fn open(dir: &Path) -> Replica<Meeting, SqliteStore> {
     let store = SqliteStore::open(dir.join("replica.sqlite")).unwrap();
     let log = OpLog::open(document(), HybridClock::new(ReplicaId::new(1)));
-    Replica::open(store, key(), log).unwrap().0
+    Replica::open_with(store, key(), log, POLICY).unwrap().0
 }
 
 /// The child's side: edits forever, printing the view count each edit made durable.
@@ -54,7 +61,7 @@ fn a_replica_killed_at_random_points_loses_no_acknowledged_edit() {
     let (log, _) =
         OpLog::<MeetingCrdt, _>::create(&key(), SALT, HybridClock::new(ReplicaId::new(1)));
     let store = SqliteStore::open(dir.path().join("replica.sqlite")).unwrap();
-    drop(Replica::<Meeting, _>::open(store, key(), log).unwrap());
+    drop(Replica::<Meeting, _>::open_with(store, key(), log, POLICY).unwrap());
 
     let mut random = 0x9e37_79b9_7f4a_7c15_u64;
     let mut acknowledged = 0;
@@ -101,6 +108,12 @@ fn a_replica_killed_at_random_points_loses_no_acknowledged_edit() {
         assert!(loaded.records.iter().all(|record| record.is_intact()));
         let mut replay =
             OpLog::<MeetingCrdt, _>::open(document(), HybridClock::new(ReplicaId::new(9)));
+        let snapshot = loaded.snapshot.as_ref();
+        assert!(snapshot.is_some() || round == 0);
+        if let Some(snapshot) = snapshot {
+            assert!(snapshot.is_intact());
+            replay.receive_snapshot(&snapshot.bytes).unwrap();
+        }
         for record in &loaded.records {
             replay.receive(&record.bytes).unwrap();
         }

@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 use crdtype::ops::{OpLog, ReceiveError, SigningKey};
 use crdtype::replica::sync::{Role, SyncError, SyncLimits, SyncSession, SyncStats, sync_with};
 use crdtype::replica::{
-    HistoryError, HistoryPolicy, Loaded, MemoryStore, Record, Recovery, Replica, ReplicaError,
-    SqliteStore, Store, StoreError,
+    Checkpoint, HistoryError, HistoryPolicy, Loaded, MemoryStore, Record, Recovery, Replica,
+    ReplicaError, SqliteStore, Store, StoreError,
 };
 use crdtype::{Crdt, HybridClock, ManualClock, ReplicaId, WallClock};
 use crdtype_tests::versions::meeting_v2;
@@ -372,7 +372,7 @@ impl<T: Crdt> CloneForTest for Device<T> {
 }
 
 #[test]
-fn malformed_sync_messages_are_refused_without_change() {
+fn malformed_sync_messages_are_refused_or_apply_only_genuine_operations() {
     let wall = ManualClock::new(1_000_000);
     let mut alice = creator(MemoryStore::new(), &wall);
     alice.edit(|m| m.title = "x".to_owned()).unwrap();
@@ -382,7 +382,7 @@ fn malformed_sync_messages_are_refused_without_change() {
         .handle(&mut alice, &hello)
         .unwrap()
         .remove(0);
-    let before = (bob.log().heads_digest(), bob.log().len());
+    let before = bob.log().heads_digest();
     for end in 0..reply.len() {
         let mut session = SyncSession::new();
         session.start(&bob);
@@ -391,6 +391,11 @@ fn malformed_sync_messages_are_refused_without_change() {
             "prefix {end}"
         );
     }
+    assert_eq!(
+        bob.log().heads_digest(),
+        before,
+        "a refused message changes nothing"
+    );
     for index in 0..reply.len().min(400) {
         let mut mutated = reply.clone();
         mutated[index] ^= 0x5a;
@@ -406,13 +411,21 @@ fn malformed_sync_messages_are_refused_without_change() {
             .keys()
             .all(|hash| alice.log().applied().contains_key(hash))
     );
-    assert!(bob.log().len() >= before.1);
-    let mut session = SyncSession::new();
+    // Too large: beyond what any message may be, and operations beyond their bound.
+    let limits = SyncLimits {
+        max_message_bytes: reply.len() - 1,
+        max_snapshot_bytes: 0,
+        ..SyncLimits::default()
+    };
+    let mut session = SyncSession::with_limits(limits);
     session.start(&bob);
-    let limits = SyncLimits::default();
-    let huge = vec![0; limits.max_message_bytes + 1];
+    let huge = vec![0; limits.frame_limit() + 1];
     assert!(matches!(
         session.handle(&mut bob, &huge),
+        Err(SyncError::TooLarge { .. })
+    ));
+    assert!(matches!(
+        session.handle(&mut bob, &reply),
         Err(SyncError::TooLarge { .. })
     ));
     // A message of another document.
@@ -440,15 +453,11 @@ impl Store for Flaky {
         self.inner.load()
     }
 
-    fn append(
-        &mut self,
-        records: &[Record<'_>],
-        mark: crdtype::HighWaterMark,
-    ) -> Result<(), StoreError> {
+    fn append(&mut self, records: &[Record<'_>], checkpoint: Checkpoint) -> Result<(), StoreError> {
         if self.failing {
             return Err(StoreError::Invalid("the disk is full"));
         }
-        self.inner.append(records, mark)
+        self.inner.append(records, checkpoint)
     }
 
     fn remove(&mut self, positions: &[u64]) -> Result<(), StoreError> {
@@ -653,9 +662,10 @@ fn a_peer_lacking_compacted_operations_gets_a_snapshot_and_both_go_on_with_opera
     sync_with(&mut carol, &mut bob, SyncLimits::default()).unwrap();
     assert_eq!(carol.log().heads_digest(), bob.log().heads_digest());
     assert_eq!(carol.read().views, 30);
-    // Dave, on version 3, bootstraps from a snapshot of Carol's version 2.
+    // Dave, on version 3 and not admitted, bootstraps from a snapshot of Carol's version
+    // 2, stores it (he cannot sign his own), and restarts from it.
     carol.snapshot().unwrap();
-    let mut dave = joiner_with::<Meeting, _>(&alice, 2, MemoryStore::new(), &wall, every(8));
+    let mut dave = joiner_with::<Meeting, _>(&alice, 4, MemoryStore::new(), &wall, every(8));
     let report = sync_with(&mut dave, &mut carol, SyncLimits::default()).unwrap();
     assert_eq!(report.a.snapshots_received, 1);
     assert_eq!(
@@ -663,6 +673,17 @@ fn a_peer_lacking_compacted_operations_gets_a_snapshot_and_both_go_on_with_opera
         alice.read(),
         "v3 fields survived a v2 snapshot"
     );
+    for _ in 0..10 {
+        alice.edit(|m| m.views += 1).unwrap();
+    }
+    let report = sync_with(&mut dave, &mut alice, SyncLimits::default()).unwrap();
+    assert!(report.converged && report.a.refused.is_empty());
+    let digest = dave.log().heads_digest();
+    let log = OpLog::open(alice.log().document(), clock(4, &wall));
+    let (dave, _) =
+        Replica::<Meeting, _, _>::open_with(dave.into_store(), key(4), log, every(8)).unwrap();
+    assert_eq!(dave.log().heads_digest(), digest);
+    assert_eq!(dave.read(), alice.read());
 }
 
 #[test]
@@ -690,11 +711,142 @@ fn a_forged_or_foreign_snapshot_is_refused() {
             "prefix {end}"
         );
     }
-    // The genesis and admissions, valid operations on their own, were received with the
-    // forged snapshot; the genuine one adds the edit.
-    assert_eq!(bob.log().len(), 3);
-    assert_eq!(bob.receive_snapshot(&snapshot).unwrap(), 1);
+    // Refused, nothing changed: not even the admissions it carries were received.
+    assert!(bob.log().is_empty());
+    // Another document's snapshot.
+    let (other, _) =
+        OpLog::<crdtype_tests::MeetingCrdt, _>::create(&key(1), [8; 16], clock(1, &wall));
+    assert!(matches!(
+        bob.receive_snapshot(&other.snapshot(&key(1)).unwrap()),
+        Err(ReplicaError::Receive(ReceiveError::WrongDocument { .. }))
+    ));
+    assert_eq!(bob.receive_snapshot(&snapshot).unwrap(), 4);
     assert_eq!(bob.read().title, "real");
+}
+
+#[test]
+fn a_device_admitted_after_edits_survives_compaction_restarts_and_bootstraps() {
+    let wall = ManualClock::new(1_000_000);
+    let mut alice = creator_with(MemoryStore::new(), &wall, every(5));
+    for _ in 0..7 {
+        alice.edit(|m| m.views += 1).unwrap();
+    }
+    // Admitted after edits: its admission's parents are compacted away.
+    alice
+        .admit(ReplicaId::new(4), key(4).verifying_key())
+        .unwrap();
+    for _ in 0..7 {
+        alice.edit(|m| m.views += 1).unwrap();
+    }
+    let mut dave = joiner_with::<Meeting, _>(&alice, 4, MemoryStore::new(), &wall, every(5));
+    let report = sync_with(&mut dave, &mut alice, SyncLimits::default()).unwrap();
+    assert!(report.converged, "{:?}", report.a.refused);
+    for _ in 0..7 {
+        dave.edit(|m| m.views += 10).unwrap();
+    }
+    sync_with(&mut dave, &mut alice, SyncLimits::default()).unwrap();
+    assert_eq!(alice.read().views, 84);
+
+    // Both restart from their snapshots, and still know Dave's key.
+    let document = alice.log().document();
+    let (mut alice, _) = restart_with(alice.into_store(), document, &wall, every(5));
+    let log = OpLog::open(document, clock(4, &wall));
+    let (mut dave, _) =
+        Replica::<Meeting, _, _>::open_with(dave.into_store(), key(4), log, every(5)).unwrap();
+    dave.edit(|m| m.views += 100).unwrap();
+    let report = sync_with(&mut alice, &mut dave, SyncLimits::default()).unwrap();
+    assert!(report.converged);
+    assert_eq!(alice.read().views, 184);
+    // A fresh replica bootstraps from either.
+    let mut bob = joiner::<Meeting, _>(&alice, 2, MemoryStore::new(), &wall);
+    sync_with(&mut bob, &mut dave, SyncLimits::default()).unwrap();
+    assert_eq!(bob.log().heads_digest(), alice.log().heads_digest());
+}
+
+#[test]
+fn encrypted_snapshots_have_distinct_nonces_and_open_with_the_document_key() {
+    use crdtype::ops::PayloadKey;
+    let wall = ManualClock::new(1_000_000);
+    let secret = PayloadKey::from_bytes([9; 32]);
+    let (log, _) = OpLog::create(&key(1), SALT, clock(1, &wall));
+    let log = log.with_payload_key(secret.clone());
+    let (mut alice, _) =
+        Replica::<Meeting, _, _>::open_with(MemoryStore::new(), key(1), log, every(4)).unwrap();
+    alice
+        .admit(ReplicaId::new(2), key(2).verifying_key())
+        .unwrap();
+    alice.edit(|m| m.title = "one".to_owned()).unwrap();
+    let first = alice.log().snapshot(&key(1)).unwrap();
+    alice.edit(|m| m.title = "two".to_owned()).unwrap();
+    let second = alice.log().snapshot(&key(1)).unwrap();
+    let nonce =
+        |snapshot: &[u8]| crdtype::ops::OpFields::read(snapshot).unwrap().payload[..24].to_vec();
+    assert_ne!(nonce(&first), nonce(&second));
+
+    let document = alice.log().document();
+    let keyed = OpLog::open(document, clock(2, &wall)).with_payload_key(secret);
+    let (mut bob, _) =
+        Replica::<Meeting, _, _>::open_with(MemoryStore::new(), key(2), keyed, every(4)).unwrap();
+    assert!(bob.receive_snapshot(&second).unwrap() > 0);
+    assert_eq!(bob.read().title, "two");
+    let keyless = OpLog::open(document, clock(2, &wall));
+    let (mut eve, _) = Replica::<Meeting, _, _>::open(MemoryStore::new(), key(2), keyless).unwrap();
+    assert!(matches!(
+        eve.receive_snapshot(&second),
+        Err(ReplicaError::Receive(ReceiveError::NoPayloadKey))
+    ));
+}
+
+#[test]
+fn compliance_replicas_restart_with_every_operation_and_still_sync_operations() {
+    let wall = ManualClock::new(1_000_000);
+    let policy = HistoryPolicy {
+        snapshot_every: 4,
+        keep_history: true,
+    };
+    let mut alice = creator_with(MemoryStore::new(), &wall, policy);
+    for _ in 0..10 {
+        alice.edit(|m| m.views += 1).unwrap();
+    }
+    let document = alice.log().document();
+    let (mut alice, recovery) = restart_with(alice.into_store(), document, &wall, policy);
+    assert!(recovery.from_snapshot);
+    assert_eq!(
+        alice.log().applied().len(),
+        alice.log().len(),
+        "every operation held"
+    );
+    let mut auditor = joiner_with::<Meeting, _>(&alice, 2, MemoryStore::new(), &wall, policy);
+    let report = sync_with(&mut auditor, &mut alice, SyncLimits::default()).unwrap();
+    assert_eq!((report.b.snapshots_sent, report.b.ops_sent), (0, 13));
+    assert_eq!(auditor.verify_history().unwrap(), 13);
+}
+
+#[test]
+fn a_lost_own_record_blocks_edits_until_a_peer_returns_it() {
+    let wall = ManualClock::new(1_000_000);
+    let mut alice = creator_with(MemoryStore::new(), &wall, NO_SNAPSHOTS);
+    let mut bob = joiner::<Meeting, _>(&alice, 2, MemoryStore::new(), &wall);
+    alice.edit(|m| m.title = "sent".to_owned()).unwrap();
+    sync(&mut alice, &mut bob);
+    let document = alice.log().document();
+    let mut store = alice.into_store();
+    let last = store.loaded_mut().records.last_mut().unwrap();
+    last.bytes.truncate(10);
+    let (mut alice, recovery) = restart_with(store, document, &wall, NO_SNAPSHOTS);
+    assert_eq!(recovery.corrupt.len(), 1);
+    assert!(matches!(
+        alice.edit(|m| m.title = "reused number".to_owned()),
+        Err(ReplicaError::OwnOperationsMissing {
+            stored: 4,
+            restored: 3
+        })
+    ));
+    sync(&mut alice, &mut bob);
+    assert_eq!(alice.read().title, "sent");
+    alice.edit(|m| m.title = "next".to_owned()).unwrap();
+    sync(&mut alice, &mut bob);
+    assert_eq!(bob.read().title, "next");
 }
 
 #[test]

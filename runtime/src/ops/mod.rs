@@ -369,6 +369,43 @@ impl PayloadKey {
             .unwrap_or_default()
     }
 
+    /// A snapshot's payload sealed: every snapshot of a replica has the id (replica, 0),
+    /// so its nonce is derived from the plaintext under the key instead (two snapshots
+    /// share a nonce only if they are equal), and sent in front of the ciphertext.
+    fn seal_snapshot(&self, document: &DocumentId, plain: &[u8]) -> Vec<u8> {
+        use chacha20poly1305::aead::{Aead, Payload};
+        let mut hasher = blake3::Hasher::new_keyed(&self.0);
+        hasher.update(b"crdtype 2026 snapshot nonce");
+        hasher.update(plain);
+        let mut nonce = [0; 24];
+        hasher.finalize_xof().fill(&mut nonce);
+        let sealed = self
+            .cipher()
+            .encrypt(
+                &nonce.into(),
+                Payload {
+                    msg: plain,
+                    aad: &document.0,
+                },
+            )
+            .unwrap_or_default();
+        [&nonce[..], &sealed].concat()
+    }
+
+    fn open_snapshot(&self, document: &DocumentId, sealed: &[u8]) -> Option<Vec<u8>> {
+        use chacha20poly1305::aead::{Aead, Payload};
+        let (nonce, sealed) = sealed.split_first_chunk::<24>()?;
+        self.cipher()
+            .decrypt(
+                &(*nonce).into(),
+                Payload {
+                    msg: sealed,
+                    aad: &document.0,
+                },
+            )
+            .ok()
+    }
+
     fn open(&self, document: &DocumentId, id: Dot, sealed: &[u8]) -> Option<Vec<u8>> {
         use chacha20poly1305::aead::{Aead, Payload};
         let aad = [id.replica().get().to_le_bytes(), id.seq().to_le_bytes()].concat();
@@ -467,8 +504,9 @@ pub struct OpLog<S, W = SystemClock> {
     order: Vec<(Dot, OpHash)>,
     /// Applied operations whose bytes a snapshot's compaction dropped.
     pruned: BTreeSet<OpHash>,
-    waiting: BTreeMap<ReplicaId, Vec<Vec<u8>>>,
-    unadmitted: Vec<Vec<u8>>,
+    /// Operations waiting for their parents, with what was checked of them already.
+    waiting: BTreeMap<ReplicaId, Vec<(Vec<u8>, Trust)>>,
+    unadmitted: Vec<(Vec<u8>, Trust)>,
     evidence: Vec<Equivocation>,
     payload_key: Option<PayloadKey>,
 }
@@ -714,7 +752,7 @@ impl<S: TypedStore, W: WallClock> OpLog<S, W> {
         });
         let id = Dot::new(replica, 0);
         let (payload, encrypted) = match &self.payload_key {
-            Some(payload_key) => (payload_key.seal(&self.document, id, &payload), true),
+            Some(payload_key) => (payload_key.seal_snapshot(&self.document, &payload), true),
             None => (payload, false),
         };
         let mark = self.clock.high_water_mark();
@@ -740,10 +778,13 @@ impl<S: TypedStore, W: WallClock> OpLog<S, W> {
     /// Adopts a peer's [`snapshot`](Self::snapshot): its admissions are received as
     /// operations, then its signature is verified (strictly, with its device's key), and
     /// its state is joined and the operations it covers count as applied (their bytes not
-    /// held). Returns how many operations it covered that this log had not applied. An
-    /// admitted device is trusted, as with every operation it signs, to report the state
-    /// of the operations it lists; a snapshot that lists an id with another hash than this
-    /// log knows is an equivocation, refused whole.
+    /// held). Returns how many operations it covered that this log had not applied.
+    /// Refused, the log is as it was.
+    ///
+    /// An admitted device is trusted, as with every operation it signs, to report the
+    /// state of the operations it lists; it could list other devices' future ids with
+    /// made-up hashes, and their real operations would then be refused as equivocations.
+    /// A snapshot that lists an id with another hash than this log knows is refused whole.
     pub fn receive_snapshot(&mut self, bytes: &[u8]) -> Result<usize, ReceiveError> {
         self.adopt(bytes, Trust::Nothing)
     }
@@ -775,27 +816,10 @@ impl<S: TypedStore, W: WallClock> OpLog<S, W> {
         if header.schema() != S::SCHEMA_NAME {
             return Err(ReceiveError::Invalid("a snapshot of another schema"));
         }
-        let replica = ReplicaId::new(header.replica());
-        let id = Dot::new(replica, 0);
-        let payload = self.plain_payload(header.encrypted(), id, signed.payload())?;
-        let table = format::snapshot(&payload)?;
-        // The admissions first: they are operations, valid on their own, and they admit
-        // the device whose key verifies the snapshot.
-        for admission in table.admissions() {
-            self.receive_checked(admission, trust)?;
-        }
-        let key = *self
-            .devices
-            .get(&replica)
-            .ok_or(ReceiveError::UnknownDevice(replica))?;
-        let signature = Signature::from_slice(signed.signature())
-            .map_err(|_| ReceiveError::Invalid("a signature is not 64 bytes"))?;
-        if !trust.signature_checked() && key.verify_strict(signed.header(), &signature).is_err() {
-            return Err(ReceiveError::BadSignature(replica));
-        }
         if blake3::hash(signed.payload()).as_bytes()[..] != *header.payload_hash() {
             return Err(ReceiveError::PayloadHashMismatch);
         }
+        let replica = ReplicaId::new(header.replica());
         let stamp = Timestamp {
             wall_micros: header.wall_micros(),
             logical: header.logical(),
@@ -804,11 +828,43 @@ impl<S: TypedStore, W: WallClock> OpLog<S, W> {
         if !trust.stamp_checked() {
             self.clock.check(stamp)?;
         }
+        let opened;
+        let payload = if header.encrypted() {
+            let key = self
+                .payload_key
+                .as_ref()
+                .ok_or(ReceiveError::NoPayloadKey)?;
+            opened = key
+                .open_snapshot(&self.document, signed.payload())
+                .ok_or(ReceiveError::Undecryptable)?;
+            &opened[..]
+        } else {
+            signed.payload()
+        };
+        let table = format::snapshot(payload)?;
         let covered = covered_ids(&table)?;
         for (id, hash) in &covered {
             if self.ids.get(id).is_some_and(|known| known != hash) {
                 return Err(ReceiveError::Equivocation { id: *id });
             }
+        }
+        let covered_hashes: BTreeSet<OpHash> = covered.iter().map(|(_, hash)| *hash).collect();
+        let snapshot_heads: BTreeSet<OpHash> = parents(header.parents())?.into_iter().collect();
+        if !snapshot_heads.is_subset(&covered_hashes) {
+            return Err(ReceiveError::Invalid(
+                "a snapshot's heads are not operations it covers",
+            ));
+        }
+        let mut admissions = BTreeMap::new();
+        for admission in table.admissions() {
+            let signed = format::signed_op(admission)?;
+            let hash = OpHash(*blake3::hash(signed.header()).as_bytes());
+            if !covered_hashes.contains(&hash) {
+                return Err(ReceiveError::Invalid(
+                    "a snapshot's admission it does not cover",
+                ));
+            }
+            admissions.insert(hash, admission);
         }
         let decoded =
             CausalDotStore::<S>::decode_with(table.state(), &crate::wire::Limits::default())?;
@@ -817,10 +873,44 @@ impl<S: TypedStore, W: WallClock> OpLog<S, W> {
                 "a snapshot's state of another version than its header says",
             ));
         }
-        let snapshot_heads: BTreeSet<OpHash> = parents(header.parents())?.into_iter().collect();
 
-        // Every check passed: adopt it.
-        let covered_hashes: BTreeSet<OpHash> = covered.iter().map(|(_, hash)| *hash).collect();
+        // Merge the covered history on a copy, in its order: admissions are received as
+        // operations (they admit the devices, and the snapshot's signer among them), the
+        // others count as applied without their bytes. The copy replaces this log only
+        // if the snapshot's signature then verifies.
+        let mut staged = self.clone();
+        let mut adopted = 0;
+        for (id, hash) in &covered {
+            if staged.ids.contains_key(id) {
+                continue;
+            }
+            if let Some(admission) = admissions.get(hash) {
+                staged.receive_checked(admission, trust)?;
+                if !staged.is_applied(hash) {
+                    return Err(ReceiveError::Invalid(
+                        "a snapshot's admission does not apply in the snapshot's order",
+                    ));
+                }
+            } else {
+                staged.ids.insert(*id, *hash);
+                staged.pruned.insert(*hash);
+                staged.order.push((*id, *hash));
+                let last = staged.last_seq.entry(id.replica()).or_default();
+                *last = (*last).max(id.seq());
+            }
+            adopted += 1;
+        }
+        let key = *staged
+            .devices
+            .get(&replica)
+            .ok_or(ReceiveError::UnknownDevice(replica))?;
+        let signature = Signature::from_slice(signed.signature())
+            .map_err(|_| ReceiveError::Invalid("a signature is not 64 bytes"))?;
+        if !trust.signature_checked() && key.verify_strict(signed.header(), &signature).is_err() {
+            return Err(ReceiveError::BadSignature(replica));
+        }
+        // The heads: this log's, but those the snapshot covers and does not list as heads
+        // (some operation it covers names them), and the snapshot's new to this log.
         let mut heads: BTreeSet<OpHash> = self
             .heads
             .iter()
@@ -833,22 +923,11 @@ impl<S: TypedStore, W: WallClock> OpLog<S, W> {
                 .filter(|head| !self.is_applied(head))
                 .copied(),
         );
-        let mut adopted = 0;
-        for (id, hash) in covered {
-            if self.ids.contains_key(&id) {
-                continue;
-            }
-            self.ids.insert(id, hash);
-            self.pruned.insert(hash);
-            self.order.push((id, hash));
-            let last = self.last_seq.entry(id.replica()).or_default();
-            *last = (*last).max(id.seq());
-            adopted += 1;
-        }
-        self.heads = heads;
-        self.state.join(decoded.state);
-        self.clock.advance_past(stamp);
-        self.release();
+        staged.heads = heads;
+        staged.state.join(decoded.state);
+        staged.clock.advance_past(stamp);
+        staged.release();
+        *self = staged;
         Ok(adopted)
     }
 
@@ -922,10 +1001,7 @@ impl<S: TypedStore, W: WallClock> OpLog<S, W> {
     }
 
     /// An empty log of the same document, clock, limits and payload key.
-    pub(crate) fn empty_like(&self) -> Self
-    where
-        W: Clone,
-    {
+    pub(crate) fn empty_like(&self) -> Self {
         let mut empty = Self::open(self.document, self.clock.clone()).with_limits(self.limits);
         empty.payload_key = self.payload_key.clone();
         empty
@@ -953,17 +1029,25 @@ impl<S: TypedStore, W: WallClock> OpLog<S, W> {
     /// [`receive`](Self::receive), trusting what `trust` says was checked already.
     fn receive_checked(&mut self, bytes: &[u8], trust: Trust) -> Result<Received, ReceiveError> {
         let checked = match self.check(bytes, trust)? {
-            Gate::Duplicate => return Ok(Received::Duplicate),
+            Gate::Duplicate(hash) => {
+                // Read back from this replica's own storage, the bytes of an operation a
+                // snapshot covered are held again (a relay's copy is not: only its header
+                // was matched).
+                if trust == Trust::Stored && self.pruned.remove(&hash) {
+                    self.applied.insert(hash, bytes.to_vec());
+                }
+                return Ok(Received::Duplicate);
+            }
             Gate::Wait(replica) => {
-                self.wait(replica, bytes)?;
+                self.wait(replica, bytes, trust.after_signature())?;
                 return Ok(Received::Buffered);
             }
             Gate::WaitUnadmitted => {
-                if !self.unadmitted.iter().any(|other| other == bytes) {
+                if !self.unadmitted.iter().any(|(other, _)| other == bytes) {
                     if self.unadmitted.len() >= self.limits.max_waiting_unadmitted {
                         return Err(ReceiveError::BufferFull(ReplicaId::new(0)));
                     }
-                    self.unadmitted.push(bytes.to_vec());
+                    self.unadmitted.push((bytes.to_vec(), trust));
                 }
                 return Ok(Received::Buffered);
             }
@@ -977,11 +1061,7 @@ impl<S: TypedStore, W: WallClock> OpLog<S, W> {
     /// Receives a batch: all of it, or none of it. The signatures of the operations of
     /// devices already admitted are verified together, one batch verification costing
     /// far less than as many single ones.
-    pub fn receive_batch(&mut self, batch: &[&[u8]]) -> Result<Vec<Received>, ReceiveError>
-    where
-        W: Clone,
-        S: Clone,
-    {
+    pub fn receive_batch(&mut self, batch: &[&[u8]]) -> Result<Vec<Received>, ReceiveError> {
         let verified = self.verify_together(batch);
         let mut staged = self.clone();
         let received = batch
@@ -1073,7 +1153,7 @@ impl<S: TypedStore, W: WallClock> OpLog<S, W> {
         let id = Dot::new(replica, header.seq());
         let hash = OpHash(*blake3::hash(header_bytes).as_bytes());
         if self.is_applied(&hash) {
-            return Ok(Gate::Duplicate);
+            return Ok(Gate::Duplicate(hash));
         }
         let parents = parents(header.parents())?;
         let admitted = admitted(&header)?;
@@ -1198,15 +1278,15 @@ impl<S: TypedStore, W: WallClock> OpLog<S, W> {
         Ok(opened.into())
     }
 
-    fn wait(&mut self, replica: ReplicaId, bytes: &[u8]) -> Result<(), ReceiveError> {
+    fn wait(&mut self, replica: ReplicaId, bytes: &[u8], trust: Trust) -> Result<(), ReceiveError> {
         let waiting = self.waiting.entry(replica).or_default();
-        if waiting.iter().any(|other| other == bytes) {
+        if waiting.iter().any(|(other, _)| other == bytes) {
             return Ok(());
         }
         if waiting.len() >= self.limits.max_waiting_per_device {
             return Err(ReceiveError::BufferFull(replica));
         }
-        waiting.push(bytes.to_vec());
+        waiting.push((bytes.to_vec(), trust));
         Ok(())
     }
 
@@ -1240,17 +1320,11 @@ impl<S: TypedStore, W: WallClock> OpLog<S, W> {
         let mut released = 0;
         loop {
             let mut progressed = false;
-            // An operation waits for its parents only after its signature was verified
-            // with its device's key, which never changes: verifying it again on every
-            // release would cost a verification per waiting operation per arrival. Those
-            // of devices not admitted yet were not verified.
-            let waiting = std::mem::take(&mut self.waiting)
-                .into_values()
-                .flatten()
-                .map(|bytes| (bytes, Trust::Signature));
-            let unadmitted = std::mem::take(&mut self.unadmitted)
-                .into_iter()
-                .map(|bytes| (bytes, Trust::Nothing));
+            // Each waits with what was checked of it: an operation of an admitted device
+            // waits only once its signature was verified with that device's key, which
+            // never changes, so a release does not verify it again.
+            let waiting = std::mem::take(&mut self.waiting).into_values().flatten();
+            let unadmitted = std::mem::take(&mut self.unadmitted);
             for (bytes, trust) in waiting.chain(unadmitted) {
                 match self.check(&bytes, trust) {
                     Ok(Gate::Ready(checked)) => {
@@ -1258,9 +1332,13 @@ impl<S: TypedStore, W: WallClock> OpLog<S, W> {
                         released += 1;
                         progressed = true;
                     }
-                    Ok(Gate::Wait(replica)) => self.waiting.entry(replica).or_default().push(bytes),
-                    Ok(Gate::WaitUnadmitted) => self.unadmitted.push(bytes),
-                    Ok(Gate::Duplicate) | Err(_) => {}
+                    Ok(Gate::Wait(replica)) => self
+                        .waiting
+                        .entry(replica)
+                        .or_default()
+                        .push((bytes, trust.after_signature())),
+                    Ok(Gate::WaitUnadmitted) => self.unadmitted.push((bytes, trust)),
+                    Ok(Gate::Duplicate(_)) | Err(_) => {}
                 }
             }
             if !progressed {
@@ -1344,6 +1422,15 @@ impl Trust {
     fn stamp_checked(self) -> bool {
         matches!(self, Self::Stamp | Self::Stored)
     }
+
+    /// What was checked once the signature was verified too.
+    fn after_signature(self) -> Self {
+        if self.stamp_checked() {
+            Self::Stored
+        } else {
+            Self::Signature
+        }
+    }
 }
 
 impl Trust {
@@ -1357,7 +1444,7 @@ impl Trust {
 }
 
 enum Gate<S> {
-    Duplicate,
+    Duplicate(OpHash),
     /// Verified, waiting for its parents or its device's earlier operations.
     Wait(ReplicaId),
     /// Of a device not admitted yet, waiting for parents that may admit it.

@@ -41,7 +41,7 @@ pub mod sync;
 
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
-pub use store::{Loaded, MemoryStore, Record, Store, StoreError, StoredRecord};
+pub use store::{Checkpoint, Loaded, MemoryStore, Record, Store, StoreError, StoredRecord};
 
 use crate::ops::{OpLog, ReceiveError, Received, SigningKey, VerifyingKey};
 use crate::{CausalContext, CausalDotStore, Crdt, ReplicaId, SystemClock, Timestamp, WallClock};
@@ -50,13 +50,26 @@ use crate::{CausalContext, CausalDotStore, Crdt, ReplicaId, SystemClock, Timesta
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ReplicaError {
-    /// The operation was refused; nothing changed.
+    /// The operation (or snapshot) was refused; nothing changed.
     #[error(transparent)]
     Receive(#[from] ReceiveError),
-    /// The store failed. What the replica applied in memory is appended again with the
-    /// next operation, and is not sent to peers before it is stored.
+    /// The store failed. What the replica applied in memory is stored with its next
+    /// successful store (a snapshot first, if one was due), and is not sent to peers
+    /// before; an edit that returns this error was not acknowledged.
     #[error("storage: {0}")]
     Store(#[from] StoreError),
+    /// A restart restored fewer of this replica's own operations than it had stored (a
+    /// corrupt record was dropped): it edits again once a peer sends them back, so that it
+    /// never numbers two different operations the same.
+    #[error(
+        "this replica's own operations up to {stored} were stored, only {restored} restored: sync first"
+    )]
+    OwnOperationsMissing {
+        /// The number of its last operation stored.
+        stored: u64,
+        /// The number of its last operation restored.
+        restored: u64,
+    },
     /// A new document's log, opened on a store that already holds operations.
     #[error("the store already holds a history: open it with an empty log of its document")]
     NotEmpty,
@@ -140,7 +153,8 @@ pub struct Recovery {
     /// Records whose checksum failed (torn or corrupt): deleted from the store, never
     /// applied.
     pub corrupt: Vec<u64>,
-    /// Records intact but refused by the log, by position, with why; they stay stored.
+    /// Records intact but refused by the log, by position, with why; they stay stored
+    /// until a snapshot prunes the records before it.
     pub refused: Vec<(u64, ReceiveError)>,
 }
 
@@ -155,6 +169,13 @@ pub struct Replica<T: Crdt, D = MemoryStore, W = SystemClock> {
     policy: HistoryPolicy,
     /// How many operations the last snapshot covered.
     snapshot_covers: usize,
+    /// A snapshot must be stored before anything else: one was adopted from a peer, and
+    /// the operations it covered are nowhere in the store yet.
+    snapshot_due: bool,
+    /// The peer's snapshot last adopted, stored as is while this device cannot sign one.
+    adopted: Option<Vec<u8>>,
+    /// The number of this replica's own last operation stored, as the store said.
+    own_seq_stored: u64,
 }
 
 impl<T: Crdt, D, W> std::fmt::Debug for Replica<T, D, W> {
@@ -183,7 +204,8 @@ impl<T: Crdt, D: Store, W: WallClock> Replica<T, D, W> {
     }
 
     /// [`open`](Self::open) with another [`HistoryPolicy`]. The snapshot, if the store
-    /// has one, is restored first, then the records after it.
+    /// has one, is restored first, then the records still stored (in compliance mode,
+    /// all of them, whose bytes the log holds again).
     pub fn open_with(
         mut store: D,
         key: SigningKey,
@@ -193,27 +215,21 @@ impl<T: Crdt, D: Store, W: WallClock> Replica<T, D, W> {
         let loaded = store.load()?;
         let mut recovery = Recovery::default();
         let new_document = !log.is_empty();
-        let mut covered_position = 0;
         if new_document {
             if !loaded.records.is_empty() || loaded.snapshot.is_some() {
                 return Err(ReplicaError::NotEmpty);
             }
         } else {
-            log.raise_clock(loaded.mark);
+            log.raise_clock(loaded.checkpoint.mark);
             if let Some(snapshot) = &loaded.snapshot {
                 if snapshot.is_intact() {
                     log.restore_snapshot(&snapshot.bytes)?;
-                    covered_position = snapshot.position;
                     recovery.from_snapshot = true;
                 } else {
                     recovery.corrupt_snapshot = true;
                 }
             }
-            let after_snapshot = loaded
-                .records
-                .into_iter()
-                .filter(|record| record.position > covered_position);
-            for record in after_snapshot {
+            for record in loaded.records {
                 if !record.is_intact() {
                     recovery.corrupt.push(record.position);
                     continue;
@@ -238,6 +254,9 @@ impl<T: Crdt, D: Store, W: WallClock> Replica<T, D, W> {
             persisted,
             policy,
             snapshot_covers,
+            snapshot_due: false,
+            adopted: None,
+            own_seq_stored: loaded.checkpoint.own_seq,
         };
         replica.persist()?;
         Ok((replica, recovery))
@@ -300,9 +319,32 @@ impl<T: Crdt, D: Store, W: WallClock> Replica<T, D, W> {
         &mut self,
         update: impl FnOnce(&mut T::Store, &mut CausalContext, Timestamp) -> CausalDotStore<T::Store>,
     ) -> Result<Option<Vec<u8>>, ReplicaError> {
+        self.own_history_restored()?;
         let op = self.log.edit(&self.key, update)?;
         self.persist()?;
         Ok(op)
+    }
+
+    /// The number of this replica's own last operation applied.
+    fn own_seq(&self) -> u64 {
+        self.log
+            .version_vector()
+            .get(&self.id())
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Refuses to issue an operation while some of this replica's own stored ones are
+    /// missing (see [`ReplicaError::OwnOperationsMissing`]).
+    fn own_history_restored(&self) -> Result<(), ReplicaError> {
+        let restored = self.own_seq();
+        if restored < self.own_seq_stored {
+            return Err(ReplicaError::OwnOperationsMissing {
+                stored: self.own_seq_stored,
+                restored,
+            });
+        }
+        Ok(())
     }
 
     /// Admits the device `replica` with `key` to the document; returns the operation.
@@ -311,6 +353,7 @@ impl<T: Crdt, D: Store, W: WallClock> Replica<T, D, W> {
         replica: ReplicaId,
         key: VerifyingKey,
     ) -> Result<Vec<u8>, ReplicaError> {
+        self.own_history_restored()?;
         let op = self.log.admit(&self.key, replica, key)?;
         self.persist()?;
         Ok(op)
@@ -335,31 +378,55 @@ impl<T: Crdt, D: Store, W: WallClock> Replica<T, D, W> {
         Ok(received)
     }
 
-    /// Adopts a peer's snapshot (see [`OpLog::receive_snapshot`]), then stores a
-    /// snapshot of its own, which covers what the peer's did. Refused in compliance mode.
+    /// Adopts a peer's snapshot (see [`OpLog::receive_snapshot`]), and stores a snapshot
+    /// that covers it before anything else is stored. Refused in compliance mode.
     pub fn receive_snapshot(&mut self, bytes: &[u8]) -> Result<usize, ReplicaError> {
         if self.policy.keep_history {
             return Err(ReplicaError::SnapshotInComplianceMode);
         }
-        let adopted = self.log.receive_snapshot(bytes);
-        self.persist()?;
-        let adopted = adopted?;
+        let adopted = self.log.receive_snapshot(bytes)?;
         if adopted > 0 {
-            self.snapshot()?;
+            self.snapshot_due = true;
+            self.adopted = Some(bytes.to_vec());
+            self.persist()?;
         }
         Ok(adopted)
     }
 
     /// Takes a snapshot now and stores it; unless the policy keeps the history, the
-    /// operations it covers are pruned from the store and their bytes from memory.
+    /// operations it covers are pruned from the store and their bytes from memory. A
+    /// replica whose own device is not admitted (yet) cannot sign one: it does nothing.
     pub fn snapshot(&mut self) -> Result<(), ReplicaError> {
         self.persist()?;
-        let snapshot = self.log.snapshot(&self.key)?;
-        let prune = !self.policy.keep_history;
-        self.store.put_snapshot(Record::new(&snapshot), prune)?;
-        if prune {
-            self.log.compact();
+        self.persist_snapshot()
+    }
+
+    /// Whether this replica's own key is admitted, so that it can sign.
+    fn admitted(&self) -> bool {
+        self.log.devices().get(&self.id()) == Some(&self.key.verifying_key())
+    }
+
+    /// Stores a snapshot of everything applied, pruning what it covers unless the policy
+    /// keeps the history. While this device is not admitted (so cannot sign), a due
+    /// snapshot is the peer's it adopted, stored as is and pruning nothing, since it may
+    /// not cover everything this replica stored.
+    fn persist_snapshot(&mut self) -> Result<(), ReplicaError> {
+        if self.admitted() {
+            let snapshot = self.log.snapshot(&self.key)?;
+            let prune = !self.policy.keep_history;
+            self.store.put_snapshot(Record::new(&snapshot), prune)?;
+            if prune {
+                self.log.compact();
+            }
+            // It holds everything applied: nothing older is left to append.
+            self.persisted = self.log.len();
+        } else if let Some(adopted) = self.adopted.as_ref().filter(|_| self.snapshot_due) {
+            self.store.put_snapshot(Record::new(adopted), false)?;
+        } else {
+            return Ok(());
         }
+        self.snapshot_due = false;
+        self.adopted = None;
         self.snapshot_covers = self.log.len();
         Ok(())
     }
@@ -367,10 +434,7 @@ impl<T: Crdt, D: Store, W: WallClock> Replica<T, D, W> {
     /// Compliance mode: re-verifies the whole stored history from its first operation,
     /// every signature, every hash link and every state transition, and compares the state
     /// and heads it derives with this replica's.
-    pub fn verify_history(&mut self) -> Result<usize, HistoryError>
-    where
-        W: Clone,
-    {
+    pub fn verify_history(&mut self) -> Result<usize, HistoryError> {
         if !self.policy.keep_history {
             return Err(HistoryError::NotKept);
         }
@@ -396,9 +460,14 @@ impl<T: Crdt, D: Store, W: WallClock> Replica<T, D, W> {
         Ok(replay.len())
     }
 
-    /// Appends to the store the operations applied since the last append, and takes a
-    /// snapshot when the policy says it is time.
+    /// Stores what was applied since the last store: a snapshot first if one adopted
+    /// from a peer is due, then the operations, then a snapshot if the policy says it is
+    /// time.
     fn persist(&mut self) -> Result<(), ReplicaError> {
+        if self.snapshot_due {
+            // Before any record whose parents only it holds.
+            self.persist_snapshot()?;
+        }
         if self.persisted == self.log.len() {
             return Ok(());
         }
@@ -407,12 +476,15 @@ impl<T: Crdt, D: Store, W: WallClock> Replica<T, D, W> {
             .history(self.persisted)
             .map(|(_, bytes)| Record::new(bytes))
             .collect();
-        self.store
-            .append(&records, self.log.clock().high_water_mark())?;
+        let checkpoint = Checkpoint {
+            mark: self.log.clock().high_water_mark(),
+            own_seq: self.own_seq().max(self.own_seq_stored),
+        };
+        self.store.append(&records, checkpoint)?;
         self.persisted = self.log.len();
         let every = self.policy.snapshot_every;
         if every > 0 && self.log.len() - self.snapshot_covers >= every {
-            self.snapshot()?;
+            self.persist_snapshot()?;
         }
         Ok(())
     }

@@ -4,11 +4,11 @@ use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use super::store::{Loaded, Record, Store, StoreError, StoredRecord};
+use super::store::{Checkpoint, Loaded, Record, Store, StoreError, StoredRecord};
 use crate::HighWaterMark;
 
 /// The layout this version writes, as SQLite's `user_version`.
-const FORMAT: i64 = 1;
+const FORMAT: i64 = 2;
 
 /// A [`Store`] in an SQLite database: write-ahead log, full synchronous commits, so an
 /// append is on disk when it returns.
@@ -50,9 +50,24 @@ impl SqliteStore {
                  CREATE TABLE crdtype_clock (
                      id INTEGER PRIMARY KEY CHECK (id = 0),
                      wall_micros INTEGER NOT NULL,
-                     logical INTEGER NOT NULL
+                     logical INTEGER NOT NULL,
+                     own_seq INTEGER NOT NULL
                  );
-                 PRAGMA user_version = 1;
+                 PRAGMA user_version = 2;
+                 COMMIT;",
+            )?,
+            // Format 1 had no own sequence number in the clock's row, and perhaps no
+            // snapshot table.
+            1 => connection.execute_batch(
+                "BEGIN;
+                 CREATE TABLE IF NOT EXISTS crdtype_snapshot (
+                     id INTEGER PRIMARY KEY CHECK (id = 0),
+                     covers INTEGER NOT NULL,
+                     bytes BLOB NOT NULL,
+                     checksum BLOB NOT NULL
+                 );
+                 ALTER TABLE crdtype_clock ADD COLUMN own_seq INTEGER NOT NULL DEFAULT 0;
+                 PRAGMA user_version = 2;
                  COMMIT;",
             )?,
             FORMAT => {}
@@ -69,18 +84,27 @@ impl SqliteStore {
 
 impl Store for SqliteStore {
     fn load(&mut self) -> Result<Loaded, StoreError> {
-        let mark = self
+        let checkpoint = self
             .connection
             .query_row(
-                "SELECT wall_micros, logical FROM crdtype_clock WHERE id = 0",
+                "SELECT wall_micros, logical, own_seq FROM crdtype_clock WHERE id = 0",
                 [],
-                |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)),
+                |row| {
+                    Ok((
+                        row.get::<_, i64>(0)?,
+                        row.get::<_, i64>(1)?,
+                        row.get::<_, i64>(2)?,
+                    ))
+                },
             )
             .optional()?
-            .map(|(wall, logical)| HighWaterMark {
-                // Stored bit for bit as SQLite's signed integers.
-                wall_micros: wall as u64,
-                logical: u32::try_from(logical).unwrap_or(u32::MAX),
+            .map(|(wall, logical, own_seq)| Checkpoint {
+                mark: HighWaterMark {
+                    // Stored bit for bit as SQLite's signed integers.
+                    wall_micros: wall as u64,
+                    logical: u32::try_from(logical).unwrap_or(u32::MAX),
+                },
+                own_seq: own_seq as u64,
             })
             .unwrap_or_default();
         let snapshot = self
@@ -110,13 +134,13 @@ impl Store for SqliteStore {
             })?
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Loaded {
-            mark,
+            checkpoint,
             snapshot,
             records,
         })
     }
 
-    fn append(&mut self, records: &[Record<'_>], mark: HighWaterMark) -> Result<(), StoreError> {
+    fn append(&mut self, records: &[Record<'_>], checkpoint: Checkpoint) -> Result<(), StoreError> {
         let transaction = self
             .connection
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -128,9 +152,13 @@ impl Store for SqliteStore {
             }
         }
         transaction.execute(
-            "INSERT INTO crdtype_clock (id, wall_micros, logical) VALUES (0, ?1, ?2)
-             ON CONFLICT (id) DO UPDATE SET wall_micros = ?1, logical = ?2",
-            params![mark.wall_micros as i64, i64::from(mark.logical)],
+            "INSERT INTO crdtype_clock (id, wall_micros, logical, own_seq) VALUES (0, ?1, ?2, ?3)
+             ON CONFLICT (id) DO UPDATE SET wall_micros = ?1, logical = ?2, own_seq = ?3",
+            params![
+                checkpoint.mark.wall_micros as i64,
+                i64::from(checkpoint.mark.logical),
+                checkpoint.own_seq as i64
+            ],
         )?;
         transaction.commit()?;
         Ok(())

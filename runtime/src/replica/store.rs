@@ -12,9 +12,9 @@ pub trait Store {
     /// Everything stored, records in the order they were appended.
     fn load(&mut self) -> Result<Loaded, StoreError>;
 
-    /// Appends `records` and sets the clock's high-water mark, all in one transaction,
-    /// committed when this returns.
-    fn append(&mut self, records: &[Record<'_>], mark: HighWaterMark) -> Result<(), StoreError>;
+    /// Appends `records` and sets the checkpoint, all in one transaction, committed when
+    /// this returns.
+    fn append(&mut self, records: &[Record<'_>], checkpoint: Checkpoint) -> Result<(), StoreError>;
 
     /// Deletes the records at `positions` (as [`load`](Self::load) numbered them): those
     /// found corrupt when a replica was restored.
@@ -24,6 +24,18 @@ pub trait Store {
     /// with `prune`, deletes those records, in the same transaction. Positions of later
     /// records stay greater than those of every record ever appended.
     fn put_snapshot(&mut self, snapshot: Record<'_>, prune: bool) -> Result<(), StoreError>;
+}
+
+/// What a replica stores with every append, besides operations: what it must never issue
+/// again after a restart.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct Checkpoint {
+    /// The clock's high-water mark.
+    pub mark: HighWaterMark,
+    /// The number of this replica's own last operation. A restart that restores fewer (a
+    /// corrupt record) refuses edits until a peer sends the missing ones back, rather than
+    /// number a different operation the same.
+    pub own_seq: u64,
 }
 
 /// An operation to store, with the checksum that lets a load tell a corrupt record.
@@ -67,8 +79,8 @@ impl StoredRecord {
 /// What a store holds.
 #[derive(Clone, PartialEq, Eq, Debug, Default)]
 pub struct Loaded {
-    /// The clock's high-water mark as last appended.
-    pub mark: HighWaterMark,
+    /// The checkpoint as last appended.
+    pub checkpoint: Checkpoint,
     /// The latest snapshot, its position that of the last record it covers.
     pub snapshot: Option<StoredRecord>,
     /// The records still stored, in the order appended: those after the snapshot, and
@@ -115,7 +127,7 @@ impl Store for MemoryStore {
         Ok(self.loaded.clone())
     }
 
-    fn append(&mut self, records: &[Record<'_>], mark: HighWaterMark) -> Result<(), StoreError> {
+    fn append(&mut self, records: &[Record<'_>], checkpoint: Checkpoint) -> Result<(), StoreError> {
         for record in records {
             self.last_position += 1;
             self.loaded.records.push(StoredRecord {
@@ -124,7 +136,7 @@ impl Store for MemoryStore {
                 checksum: record.checksum.to_vec(),
             });
         }
-        self.loaded.mark = mark;
+        self.loaded.checkpoint = checkpoint;
         Ok(())
     }
 

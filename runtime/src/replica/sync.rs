@@ -62,9 +62,14 @@ use crate::{Crdt, WallClock};
 /// Bounds on sync messages.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct SyncLimits {
-    /// The largest message accepted, in bytes. Default 8 MiB: above the largest operation
-    /// a log accepts by default (4 MiB), which a message must be able to carry alone.
+    /// The largest message of operations accepted, in bytes. Default 8 MiB: above the
+    /// largest operation a log accepts by default (4 MiB), which a message must be able to
+    /// carry alone.
     pub max_message_bytes: usize,
+    /// The largest snapshot a message may carry (alone), in bytes. Default 64 MiB, as
+    /// [`OpLimits::max_snapshot_bytes`](crate::ops::OpLimits::max_snapshot_bytes). A
+    /// snapshot grows with the state and by 48 bytes per operation ever applied.
+    pub max_snapshot_bytes: usize,
     /// The most operations in one message. Default 4,096.
     pub max_ops_per_message: usize,
     /// How many bytes of operations a message carries before the rest waits for the next
@@ -72,10 +77,19 @@ pub struct SyncLimits {
     pub chunk_bytes: usize,
 }
 
+impl SyncLimits {
+    /// The longest message a transport should accept: one carrying the largest snapshot.
+    pub fn frame_limit(&self) -> usize {
+        self.max_message_bytes
+            .max(self.max_snapshot_bytes.saturating_add(64 << 10))
+    }
+}
+
 impl Default for SyncLimits {
     fn default() -> Self {
         Self {
             max_message_bytes: 8 << 20,
+            max_snapshot_bytes: 64 << 20,
             max_ops_per_message: 4096,
             chunk_bytes: 256 << 10,
         }
@@ -86,7 +100,8 @@ impl Default for SyncLimits {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SyncError {
-    /// A message longer than [`SyncLimits::max_message_bytes`].
+    /// A message longer than [`SyncLimits::max_message_bytes`] (or, for one that carries
+    /// a snapshot, [`SyncLimits::max_snapshot_bytes`] and a little).
     #[error("a message of {bytes} bytes, more than the limit of {limit}")]
     TooLarge {
         /// Its length.
@@ -219,13 +234,19 @@ impl SyncSession {
         replica: &mut Replica<T, D, W>,
         bytes: &[u8],
     ) -> Result<Vec<Vec<u8>>, SyncError> {
-        if bytes.len() > self.limits.max_message_bytes {
+        if bytes.len() > self.limits.frame_limit() {
+            return Err(SyncError::TooLarge {
+                bytes: bytes.len(),
+                limit: self.limits.frame_limit(),
+            });
+        }
+        let received = message::read(bytes, self.limits.max_ops_per_message)?;
+        if received.snapshot().is_none() && bytes.len() > self.limits.max_message_bytes {
             return Err(SyncError::TooLarge {
                 bytes: bytes.len(),
                 limit: self.limits.max_message_bytes,
             });
         }
-        let received = message::read(bytes, self.limits.max_ops_per_message)?;
         if received.document() != replica.log.document().as_bytes() {
             return Err(SyncError::WrongDocument);
         }
@@ -240,6 +261,16 @@ impl SyncSession {
                 "a message after the peer said it was done",
             ));
         }
+        if vector.is_some() {
+            let heads = received.heads();
+            if !heads.len().is_multiple_of(32) {
+                return Err(SyncError::Invalid("a head is not 32 bytes"));
+            }
+            self.peer_heads = heads
+                .chunks_exact(32)
+                .filter_map(|head| head.try_into().ok().map(OpHash))
+                .collect();
+        }
         self.stats.messages_received += 1;
         self.stats.bytes_received += bytes.len();
         let ops: Vec<&[u8]> = received.ops().collect();
@@ -250,16 +281,6 @@ impl SyncSession {
                 Ok(Received::Buffered) => self.stats.buffered += 1,
                 Err(error) => self.stats.refused.push(error),
             }
-        }
-        if vector.is_some() {
-            let heads = received.heads();
-            if !heads.len().is_multiple_of(32) {
-                return Err(SyncError::Invalid("a head is not 32 bytes"));
-            }
-            self.peer_heads = heads
-                .chunks_exact(32)
-                .filter_map(|head| head.try_into().ok().map(OpHash))
-                .collect();
         }
         if let Some(snapshot) = received.snapshot() {
             match replica.receive_snapshot(snapshot) {
@@ -281,6 +302,12 @@ impl SyncSession {
                 .log
                 .snapshot(&replica.key)
                 .map_err(ReplicaError::from)?;
+            if snapshot.len() > self.limits.max_snapshot_bytes {
+                return Err(SyncError::TooLarge {
+                    bytes: snapshot.len(),
+                    limit: self.limits.max_snapshot_bytes,
+                });
+            }
             self.outbox = Some(Outbox::Ops(VecDeque::new()));
             self.stats.snapshots_sent += 1;
             return Ok(vec![self.reply(replica, Vec::new(), Some(&snapshot), true)]);
@@ -376,6 +403,10 @@ impl SyncSession {
                 Ok(())
             });
             let read = self.read_loop(replica, stream, role, &outgoing);
+            if read.is_err() {
+                // Unblocks the writer, and tells the peer, who would wait forever.
+                let _ = stream.shutdown(std::net::Shutdown::Both);
+            }
             drop(outgoing);
             let written = writing
                 .join()
@@ -400,7 +431,7 @@ impl SyncSession {
             send(self.start(replica))?;
         }
         while !self.is_finished() {
-            let message = read_frame(&mut stream, self.limits.max_message_bytes)?;
+            let message = read_frame(&mut stream, self.limits.frame_limit())?;
             for reply in self.handle(replica, &message)? {
                 send(reply)?;
             }
