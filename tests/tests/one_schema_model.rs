@@ -1,9 +1,9 @@
 //! The macro and the schema CLI read schemas with the same model: the descriptor that
-//! `T::schema()` returns at run time equals the one the model reads from the source text.
+//! `T::schema()` returns at run time equals the one `crdtype-schema` reads from the
+//! source text.
 
 use crdtype::Crdt;
 use crdtype::schema::Schema;
-use crdtype_model::syntax::{Model, derives_crdt};
 use crdtype_tests::versions::{meeting_v1, meeting_v2, task_v1, task_v2, task_v3};
 use crdtype_tests::{Attendee, CalendarEvent, Hall, Meeting, Place, Seat};
 
@@ -32,25 +32,12 @@ fn the_descriptor_read_from_source_equals_the_generated_one() {
     );
 }
 
-/// The schemas of the `#[derive(Crdt)]` structs in `source`, in order, modules included.
+/// The schemas of the `#[derive(Crdt)]` structs in `source`, in order, modules included,
+/// as the schema CLI reads them.
 fn schemas_in(source: &str) -> Vec<Schema> {
-    fn walk(items: &[syn::Item], schemas: &mut Vec<Schema>) {
-        for item in items {
-            match item {
-                syn::Item::Struct(item) if derives_crdt(&item.attrs) => {
-                    let input = syn::DeriveInput::from(item.clone());
-                    schemas.push(Model::from_syntax(&input).unwrap().schema());
-                }
-                syn::Item::Mod(module) => {
-                    if let Some((_, items)) = &module.content {
-                        walk(items, schemas);
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-    let mut schemas = Vec::new();
-    walk(&syn::parse_file(source).unwrap().items, &mut schemas);
-    schemas
+    crdtype_schema::input::read_source("source.rs", source)
+        .unwrap()
+        .into_iter()
+        .map(|found| found.schema)
+        .collect()
 }
