@@ -64,22 +64,29 @@ pub enum InputError {
     Empty(PathBuf),
 }
 
-/// A schema as exported: its descriptor and the fingerprint of its replicated part.
+/// A schema as exported: its descriptor, the fingerprint of its replicated part, and the
+/// Rust struct it was read from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Exported {
-    /// BLAKE3 of the replicated part (see [`fingerprint`]), 16 bytes in hex.
+    /// BLAKE3 of the replicated part (see [`fingerprint`]), 16 bytes in hex; empty in a
+    /// bare descriptor.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub fingerprint: String,
+    /// The Rust struct's name, to tell a renamed schema from a removed one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rust_struct: Option<String>,
     /// The descriptor.
     #[serde(flatten)]
     pub schema: Schema,
 }
 
 impl Exported {
-    /// The export of `schema`.
-    pub fn new(schema: Schema) -> Self {
+    /// The export of `found`.
+    pub fn new(found: &Found) -> Self {
         Self {
-            fingerprint: fingerprint(&schema),
-            schema,
+            fingerprint: fingerprint(&found.schema),
+            rust_struct: found.struct_name.clone(),
+            schema: found.schema.clone(),
         }
     }
 }
@@ -93,26 +100,27 @@ pub struct Lock {
     pub schemas: Vec<Exported>,
 }
 
-/// The fingerprint of what a schema replicates: its name, fields (name, id, type, kind,
-/// `since`, default, previous name and type) and reserved ids, not its version nor its
-/// filters. Two versions with the same fingerprint replicate the same way.
+/// The fingerprint of what a schema replicates: its name, fields by id (name, type, kind,
+/// `since`, the default they read as, previous type) and reserved ids; not its version,
+/// filters, field order nor previous names. Two versions with the same fingerprint
+/// replicate the same way.
 pub fn fingerprint(schema: &Schema) -> String {
-    let fields: Vec<_> = schema
+    let mut fields: Vec<_> = schema
         .fields
         .iter()
         .map(|field| {
             (
-                &field.name,
                 field.id,
+                &field.name,
                 &field.rust_type,
                 field.kind,
                 field.since,
-                &field.default,
-                &field.renamed_from,
+                crate::check::same_default(&field.default),
                 &field.was,
             )
         })
         .collect();
+    fields.sort_by_key(|field| field.0);
     let replicated = (&schema.name, fields, &schema.reserved);
     let json = serde_json::to_vec(&replicated).unwrap_or_default();
     blake3::hash(&json).as_bytes()[..16]
@@ -127,23 +135,35 @@ pub fn read_source(path: impl Into<PathBuf>, text: &str) -> Result<Vec<Found>, V
     let mut found = Vec::new();
     let mut errors = Vec::new();
     read_rust(&path, text, &mut found, &mut errors);
-    if errors.is_empty() && found.is_empty() {
-        errors.push(InputError::Empty(path));
-    }
-    if errors.is_empty() {
-        Ok(found)
-    } else {
-        Err(errors)
-    }
+    finish(&path, found, errors)
 }
 
 /// Every schema in `path`: a `.rs` file, a directory of them (recursively, skipping
-/// `target` and hidden directories), or a `.json` export, lock file, or directory of them.
-/// Reports every error found, not just the first.
+/// `target`, hidden directories and symbolic links to directories), or an export or lock
+/// file this tool wrote (any file not ending in `.rs` is read as one). Reports every
+/// error found.
 pub fn read(path: &Path) -> Result<Vec<Found>, Vec<InputError>> {
+    read_files(path, "rs")
+}
+
+/// Every schema exported into the directory `path` (its `.json` files, recursively), or
+/// in the export `path`: a history of released versions.
+pub fn read_exports(path: &Path) -> Result<Vec<Found>, Vec<InputError>> {
+    read_files(path, "json")
+}
+
+fn read_files(path: &Path, extension: &str) -> Result<Vec<Found>, Vec<InputError>> {
     let mut found = Vec::new();
     let mut errors = Vec::new();
-    read_into(path, &mut found, &mut errors);
+    read_into(path, extension, &mut found, &mut errors);
+    finish(path, found, errors)
+}
+
+fn finish(
+    path: &Path,
+    found: Vec<Found>,
+    mut errors: Vec<InputError>,
+) -> Result<Vec<Found>, Vec<InputError>> {
     if errors.is_empty() && found.is_empty() {
         errors.push(InputError::Empty(path.to_owned()));
     }
@@ -154,41 +174,52 @@ pub fn read(path: &Path) -> Result<Vec<Found>, Vec<InputError>> {
     }
 }
 
-fn read_into(path: &Path, found: &mut Vec<Found>, errors: &mut Vec<InputError>) {
-    let io = |source| InputError::Io {
+fn read_into(path: &Path, extension: &str, found: &mut Vec<Found>, errors: &mut Vec<InputError>) {
+    let io = |path: &Path, source| InputError::Io {
         path: path.to_owned(),
         source,
     };
     if path.is_dir() {
-        let mut entries = match std::fs::read_dir(path) {
-            Ok(entries) => entries
-                .filter_map(Result::ok)
-                .map(|entry| entry.path())
-                .collect::<Vec<_>>(),
-            Err(error) => return errors.push(io(error)),
+        let entries = match std::fs::read_dir(path) {
+            Ok(entries) => entries,
+            Err(error) => return errors.push(io(path, error)),
         };
-        entries.sort();
+        let mut wanted = Vec::new();
         for entry in entries {
-            let name = entry
-                .file_name()
-                .and_then(|name| name.to_str())
-                .unwrap_or("");
-            let wanted = if entry.is_dir() {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(error) => {
+                    errors.push(io(path, error));
+                    continue;
+                }
+            };
+            let entry_path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            // `file_type` does not follow symbolic links: a link to a directory (perhaps
+            // a loop) is not walked.
+            let is_dir = entry.file_type().is_ok_and(|kind| kind.is_dir());
+            let take = if is_dir {
                 !name.starts_with('.') && name != "target"
             } else {
-                name.ends_with(".rs") || name.ends_with(".json") || name.ends_with(".lock")
+                entry_path
+                    .extension()
+                    .is_some_and(|found| found == extension)
             };
-            if wanted {
-                read_into(&entry, found, errors);
+            if take {
+                wanted.push(entry_path);
             }
+        }
+        wanted.sort();
+        for entry in wanted {
+            read_into(&entry, extension, found, errors);
         }
         return;
     }
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
-        Err(error) => return errors.push(io(error)),
+        Err(error) => return errors.push(io(path, error)),
     };
-    if path.extension().is_some_and(|extension| extension == "rs") {
+    if path.extension().is_some_and(|found| found == "rs") {
         read_rust(path, &text, found, errors);
     } else {
         read_json(path, &text, found, errors);
@@ -196,49 +227,121 @@ fn read_into(path: &Path, found: &mut Vec<Found>, errors: &mut Vec<InputError>) 
 }
 
 fn read_json(path: &Path, text: &str, found: &mut Vec<Found>, errors: &mut Vec<InputError>) {
-    /// Every shape this tool writes, and a bare descriptor.
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Json {
-        Lock(Lock),
-        Many(Vec<Exported>),
-        One(Exported),
-        Bare(Schema),
-    }
     let origin = |line, column| Origin {
         path: path.to_owned(),
         line,
         column,
     };
-    // Parsed as a value first, so that a syntax error keeps its line and column.
-    let value: serde_json::Value = match serde_json::from_str(text) {
-        Ok(value) => value,
-        Err(error) => {
-            return errors.push(InputError::Invalid {
-                origin: origin(error.line(), error.column()),
-                message: format!("not JSON: {error}"),
+    let invalid = |error: serde_json::Error| InputError::Invalid {
+        origin: origin(error.line(), error.column()),
+        message: format!("not a schema export of crdtype-schema: {error}"),
+    };
+    // Chosen by shape, then parsed as that shape, and without `flatten` (which buffers),
+    // so that an error keeps its place: the descriptors, then what an export adds.
+    #[derive(Deserialize)]
+    struct Extra {
+        #[serde(default)]
+        fingerprint: String,
+        #[serde(default)]
+        rust_struct: Option<String>,
+    }
+    #[derive(Deserialize)]
+    struct LockOf<T> {
+        crdtype_schema_lock: u32,
+        schemas: Vec<T>,
+    }
+    fn parse<T: serde::de::DeserializeOwned>(text: &str) -> Result<Vec<T>, serde_json::Error> {
+        match text.trim_start().chars().next() {
+            Some('[') => serde_json::from_str(text),
+            _ if text.contains("\"crdtype_schema_lock\"") => {
+                serde_json::from_str::<LockOf<T>>(text).map(|lock| lock.schemas)
+            }
+            _ => serde_json::from_str(text).map(|one| vec![one]),
+        }
+    }
+    if let Ok(lock) = serde_json::from_str::<LockOf<serde::de::IgnoredAny>>(text)
+        && lock.crdtype_schema_lock != 1
+    {
+        return errors.push(InputError::Invalid {
+            origin: origin(1, 1),
+            message: format!(
+                "a lock file of format {}, which this version does not read",
+                lock.crdtype_schema_lock
+            ),
+        });
+    }
+    let (schemas, extras) = match (parse::<Schema>(text), parse::<Extra>(text)) {
+        (Ok(schemas), Ok(extras)) => (schemas, extras),
+        (Err(error), _) | (_, Err(error)) => return errors.push(invalid(error)),
+    };
+    let exports = schemas
+        .into_iter()
+        .zip(extras)
+        .map(|(schema, extra)| Exported {
+            fingerprint: extra.fingerprint,
+            rust_struct: extra.rust_struct,
+            schema,
+        });
+    for export in exports {
+        let fingerprint_problem = (!export.fingerprint.is_empty()
+            && export.fingerprint != fingerprint(&export.schema))
+        .then(|| "its fingerprint does not match it: it was edited by hand".to_owned());
+        for message in validate(&export.schema)
+            .into_iter()
+            .chain(fingerprint_problem)
+        {
+            errors.push(InputError::Invalid {
+                origin: origin(0, 0),
+                message: format!("schema `{}`: {message}", export.schema.name),
             });
         }
-    };
-    let schemas = match serde_json::from_value(value) {
-        Ok(Json::Lock(lock)) => lock.schemas.into_iter().map(|e| e.schema).collect(),
-        Ok(Json::Many(many)) => many.into_iter().map(|e| e.schema).collect(),
-        Ok(Json::One(one)) => vec![one.schema],
-        Ok(Json::Bare(schema)) => vec![schema],
-        Err(_) => {
-            return errors.push(InputError::Invalid {
-                origin: origin(1, 1),
-                message: "not a schema export, list of them, or lock file of crdtype-schema"
-                    .to_owned(),
-            });
+        found.push(Found {
+            schema: export.schema,
+            origin: origin(0, 0),
+            struct_name: export.rust_struct,
+            skipped: Vec::new(),
+        });
+    }
+}
+
+/// What the derive would refuse in a descriptor read from JSON.
+fn validate(schema: &Schema) -> Vec<String> {
+    let mut problems = Vec::new();
+    if schema.version == 0 {
+        problems.push("versions start at 1".to_owned());
+    }
+    let mut ids = std::collections::BTreeSet::new();
+    let mut names = std::collections::BTreeSet::new();
+    for field in &schema.fields {
+        let written = std::iter::once(field.id).chain(field.was.as_ref().map(|was| was.id));
+        for id in written {
+            if !ids.insert(id) {
+                problems.push(format!("id {id} is used twice"));
+            }
+            if schema.reserved.contains(&id) {
+                problems.push(format!("id {id} is reserved, but `{}` uses it", field.name));
+            }
+            if id > u32::from(crdtype_model::MAX_FIELD_ID) {
+                problems.push(format!("id {id} is above {}", crdtype_model::MAX_FIELD_ID));
+            }
         }
-    };
-    found.extend(schemas.into_iter().map(|schema| Found {
-        schema,
-        origin: origin(0, 0),
-        struct_name: None,
-        skipped: Vec::new(),
-    }));
+        if !names.insert(&field.name) {
+            problems.push(format!("field `{}` appears twice", field.name));
+        }
+        if field.since == 0 {
+            problems.push(format!(
+                "`{}` has `since = 0`; versions start at 1",
+                field.name
+            ));
+        }
+        if field.since > 1 && field.default == crdtype_model::FieldDefault::Unspecified {
+            problems.push(format!(
+                "`{}` has `since = {}` but no default",
+                field.name, field.since
+            ));
+        }
+    }
+    problems
 }
 
 fn read_rust(path: &Path, text: &str, found: &mut Vec<Found>, errors: &mut Vec<InputError>) {

@@ -37,8 +37,20 @@ pub fn export(found: &[Found], fbs: bool) -> Vec<(String, String)> {
     let mut files = Vec::new();
     for found in found {
         let schema = &found.schema;
-        let stem = format!("{}.v{}", schema.name, schema.version);
-        let json = serde_json::to_string_pretty(&Exported::new(schema.clone())).unwrap_or_default();
+        // Only characters safe in a file name: a schema name is not a path.
+        let name: String = schema
+            .name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let stem = format!("{}.v{}", name.trim_start_matches('.'), schema.version);
+        let json = serde_json::to_string_pretty(&Exported::new(found)).unwrap_or_default();
         files.push((format!("{stem}.json"), json + "\n"));
         if fbs {
             files.push((format!("{stem}.fbs"), crdtype_model::fbs::export(schema)));
@@ -49,10 +61,7 @@ pub fn export(found: &[Found], fbs: bool) -> Vec<(String, String)> {
 
 /// The lock file of `found`: every schema with its fingerprint, sorted by name.
 pub fn lock(found: &[Found]) -> String {
-    let mut schemas: Vec<Exported> = found
-        .iter()
-        .map(|found| Exported::new(found.schema.clone()))
-        .collect();
+    let mut schemas: Vec<Exported> = found.iter().map(Exported::new).collect();
     schemas.sort_by(|a, b| a.schema.name.cmp(&b.schema.name));
     let lock = Lock {
         crdtype_schema_lock: 1,

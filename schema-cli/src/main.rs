@@ -1,6 +1,7 @@
 //! `crdtype-schema`: parses arguments and maps the report to an exit status. The checks
 //! are in the library.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -95,35 +96,50 @@ fn run(cli: Cli) -> Result<bool, Vec<InputError>> {
             history,
             lock,
         } => {
+            let new = crdtype_schema::read_one_version_each(&paths);
             let report = match (history, lock) {
-                (Some(history), _) => compare_with_history(
-                    &crdtype_schema::read_all(&[history])?,
-                    &crdtype_schema::read_one_version_each(&paths)?,
-                ),
-                (None, Some(lock)) => compare_with_lock(
-                    &input::read(&lock)?,
-                    &crdtype_schema::read_one_version_each(&paths)?,
-                ),
+                (Some(history), _) => {
+                    let (history, new) = both(input::read_exports(&history), new)?;
+                    compare_with_history(&history, &new)
+                }
+                (None, Some(lock)) => {
+                    let (lock, new) = both(input::read(&lock), new)?;
+                    compare_with_lock(&lock, &new)
+                }
                 (None, None) => {
                     let [old, new] = <[PathBuf; 2]>::try_from(paths).map_err(|paths| {
                         vec![usage(format!(
-                            "check takes OLD and NEW, or NEW with --history or --lock; got {} paths",
+                            "check takes OLD and NEW, or NEW with --history or --lock; got {} \
+                             paths",
                             paths.len()
                         ))]
                     })?;
-                    let old = crdtype_schema::read_one_version_each(&[old]);
-                    let new = crdtype_schema::read_one_version_each(&[new]);
-                    match (old, new) {
-                        (Ok(old), Ok(new)) => compare(&old, &new),
-                        (old, new) => {
-                            return Err(old.err().into_iter().chain(new.err()).flatten().collect());
-                        }
-                    }
+                    let (old, new) = both(
+                        crdtype_schema::read_one_version_each(&[old]),
+                        crdtype_schema::read_one_version_each(&[new]),
+                    )?;
+                    compare(&old, &new)
                 }
             };
-            print!("{}", render(&report, mode, format));
+            // A closed output (`| head`) is not an error of the check.
+            let _ = write!(
+                std::io::stdout().lock(),
+                "{}",
+                render(&report, mode, format)
+            );
             Ok(!report.fails(mode))
         }
+    }
+}
+
+/// Both inputs, or the errors of both.
+fn both<A, B>(
+    a: Result<A, Vec<InputError>>,
+    b: Result<B, Vec<InputError>>,
+) -> Result<(A, B), Vec<InputError>> {
+    match (a, b) {
+        (Ok(a), Ok(b)) => Ok((a, b)),
+        (a, b) => Err(a.err().into_iter().chain(b.err()).flatten().collect()),
     }
 }
 

@@ -47,13 +47,9 @@ fn text(report: &Report, mode: Mode) -> String {
             "{level}[{}]: {place}: {}",
             finding.rule, finding.message
         );
-        let _ = writeln!(out, "  = {}", finding.breaks.describe());
-        if let Some(old) = &finding.old {
-            let _ = writeln!(out, "  = old: {old}");
-        }
-        if let Some(new) = &finding.new {
-            let _ = writeln!(out, "  = new: {new}");
-        }
+        let _ = writeln!(out, "  = {}", finding.breaks.describe(finding.level));
+        let _ = writeln!(out, "  = old: {}", finding.old);
+        let _ = writeln!(out, "  = new: {}", finding.new);
         let _ = writeln!(out, "  = hint: {}", finding.hint);
     }
     let count = |level: Level| {

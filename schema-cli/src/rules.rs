@@ -18,13 +18,14 @@ pub enum Breaks {
 }
 
 impl Breaks {
-    /// In words, for reports.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Breaks::Backward => "breaks backward: new replicas reading old data",
-            Breaks::Forward => "breaks forward: old replicas reading new data",
-            Breaks::Both => "breaks backward and forward",
-            Breaks::Neither => "breaks no reader, but must be fixed",
+    /// In words, for reports of a finding of `level`.
+    pub fn describe(self, level: Level) -> &'static str {
+        match (self, level) {
+            (Breaks::Backward, _) => "breaks backward: new replicas reading old data",
+            (Breaks::Forward, _) => "breaks forward: old replicas reading new data",
+            (Breaks::Both, _) => "breaks backward and forward",
+            (Breaks::Neither, Level::Error) => "breaks no reader, but fails the check",
+            (Breaks::Neither, Level::Warning) => "breaks no reader",
         }
     }
 }
@@ -186,7 +187,8 @@ pub static RULES: [Rule; 20] = [
         summary: "A field's CRDT kind changed: the merge semantics differ.",
         breaks: Breaks::Both,
         level: Level::Error,
-        hint: "keep the kind, or add a new field of the new kind and reserve the old id",
+        hint: "keep the kind, or add a field of the new kind under a new name and id, and \
+               reserve the old id",
     },
     Rule {
         id: RuleId::FieldRenamedUndeclared,

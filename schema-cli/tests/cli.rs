@@ -130,7 +130,7 @@ fn a_history_keeps_every_id_ever_used_retired() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("error[reserved_id_dropped]"), "{stdout}");
     assert!(
-        stdout.contains("error[id_reused]: Event.owner: `owner` takes id 1, which `room` had"),
+        stdout.contains("error[id_reused]: Event.owner: `owner` takes id 1, which `room` wrote"),
         "{stdout}"
     );
 }
@@ -170,4 +170,155 @@ fn the_lock_workflow_passes_until_the_sources_change() {
         lock.as_os_str(),
     ]);
     assert_eq!(status(&check()), 0);
+}
+
+#[test]
+fn modes_choose_the_directions_that_fail() {
+    let check = |mode: &str| {
+        status(&run(&[
+            "check".as_ref(),
+            "--mode".as_ref(),
+            mode.as_ref(),
+            fixture("migration_without_downgrade", "old").as_os_str(),
+            fixture("migration_without_downgrade", "new").as_os_str(),
+        ]))
+    };
+    assert_eq!(
+        [
+            check("full"),
+            check("forward"),
+            check("backward"),
+            check("none")
+        ],
+        [1, 1, 0, 0]
+    );
+}
+
+#[test]
+fn json_inputs_are_checked_and_their_errors_placed() {
+    let scratch = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let path = scratch.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let bare = r#"{"name": "Event", "version": 1, "reserved": [], "fields": [
+        {"name": "title", "id": 0, "rust_type": "String", "kind": "lww", "since": 1,
+         "default": "unspecified", "renamed_from": null}]}"#;
+    let one = write("one.json", bare);
+    let list = write("list.json", &format!("[{bare}]"));
+    assert_eq!(
+        status(&run(&["check".as_ref(), one.as_os_str(), list.as_os_str()])),
+        0
+    );
+
+    let broken = write(
+        "broken.json",
+        "{\n  \"name\": \"Event\",\n  \"version\": 1,\n  \"fields\": [\n    {\"name\": \"title\", \"kind\": \"countr\"}\n  ]\n}\n",
+    );
+    let output = run(&["check".as_ref(), broken.as_os_str(), one.as_os_str()]);
+    assert_eq!(status(&output), 2);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("broken.json:5:"), "{stderr}");
+
+    let edited = write(
+        "edited.json",
+        &bare.replacen(
+            '{',
+            r#"{"fingerprint": "00000000000000000000000000000000", "#,
+            1,
+        ),
+    );
+    let output = run(&["check".as_ref(), edited.as_os_str(), one.as_os_str()]);
+    assert_eq!(status(&output), 2);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("edited by hand"));
+
+    let duplicate_ids = write("duplicate.json", &bare.replace("]}", r#", {"name": "room", "id": 0, "rust_type": "String", "kind": "lww", "since": 1, "default": "unspecified", "renamed_from": null}]}"#));
+    let output = run(&["check".as_ref(), duplicate_ids.as_os_str(), one.as_os_str()]);
+    assert_eq!(status(&output), 2);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("id 0 is used twice"));
+
+    let future = write(
+        "future.lock",
+        r#"{"crdtype_schema_lock": 9, "schemas": []}"#,
+    );
+    let output = run(&[
+        "check".as_ref(),
+        "--lock".as_ref(),
+        future.as_os_str(),
+        one.as_os_str(),
+    ]);
+    assert_eq!(status(&output), 2);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("format 9"));
+}
+
+#[test]
+fn a_history_accepts_a_field_renamed_twice() {
+    let scratch = tempfile::tempdir().unwrap();
+    let history = scratch.path().join("history");
+    let versions = [
+        "#[derive(Crdt)]\nstruct Event { title: String }\n",
+        "#[derive(Crdt)]\n#[crdt(version = 2)]\nstruct Event {\n    #[crdt(renamed_from = \"title\")]\n    name: String,\n}\n",
+        "#[derive(Crdt)]\n#[crdt(version = 3)]\nstruct Event {\n    #[crdt(renamed_from = \"name\")]\n    label: String,\n}\n",
+    ];
+    let mut paths = Vec::new();
+    for (index, text) in versions.iter().enumerate() {
+        let path = scratch.path().join(format!("v{}.rs", index + 1));
+        std::fs::write(&path, format!("use crdtype::Crdt;\n\n{text}")).unwrap();
+        paths.push(path);
+    }
+    for path in &paths[..2] {
+        run(&[
+            "export".as_ref(),
+            path.as_os_str(),
+            "-o".as_ref(),
+            history.as_os_str(),
+        ]);
+    }
+    let output = run(&[
+        "check".as_ref(),
+        "--history".as_ref(),
+        history.as_os_str(),
+        paths[2].as_os_str(),
+    ]);
+    assert_eq!(
+        status(&output),
+        0,
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+}
+
+#[test]
+fn source_directories_read_rust_files_only() {
+    let scratch = tempfile::tempdir().unwrap();
+    let crate_root = scratch.path();
+    std::fs::write(crate_root.join("Cargo.lock"), "# not JSON\nversion = 4\n").unwrap();
+    std::fs::write(crate_root.join("package.json"), "{\"name\": \"web\"}").unwrap();
+    std::fs::copy(fixture("compatible", "old"), crate_root.join("event.rs")).unwrap();
+    let lock = crate_root.join("crdtype-schema.lock");
+    let locked = run(&[
+        "lock".as_ref(),
+        crate_root.as_os_str(),
+        "-o".as_ref(),
+        lock.as_os_str(),
+    ]);
+    assert_eq!(
+        status(&locked),
+        0,
+        "{}",
+        String::from_utf8_lossy(&locked.stderr)
+    );
+    let checked = run(&[
+        "check".as_ref(),
+        "--lock".as_ref(),
+        lock.as_os_str(),
+        crate_root.as_os_str(),
+    ]);
+    assert_eq!(
+        status(&checked),
+        0,
+        "{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
 }

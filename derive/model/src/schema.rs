@@ -28,8 +28,8 @@ pub struct FieldSchema {
     pub name: String,
     /// Stable wire id.
     pub id: u32,
-    /// The field's Rust type as written in the struct, tokens separated as by
-    /// `quote`'s printing (`BTreeSet < String >`).
+    /// The field's Rust type as written in the struct, spaced as rustfmt would
+    /// (`BTreeSet<String>`, `BTreeMap<u32, Seat>`).
     pub rust_type: String,
     /// Which CRDT the field becomes.
     pub kind: Kind,
