@@ -180,11 +180,20 @@ where
         if old_value == Some(value) {
             continue;
         }
-        delta.join(map.update(context, key.clone(), |entry, context| {
+        let written = map.update(context, key.clone(), |entry, context| {
             entry.update(context, stamp.replica, |store, context| {
                 S::Value::write_changes(store, context, stamp, old_value, value)
             })
-        }));
+        });
+        // Each write touches its own key, with fresh dots and those of that key's old
+        // value, so the writes' deltas are disjoint: gathered entry by entry, not joined
+        // into the growing delta, which would walk all of it each time (quadratic).
+        delta.context.join(&written.context);
+        for (key, entry) in written.store.entries.into_entries() {
+            // A map's live entries are not bottom, and each key of `new` comes once.
+            let inserted = delta.store.entries.insert_new(key, entry);
+            debug_assert!(inserted.is_ok(), "a key written twice");
+        }
     }
     delta
 }

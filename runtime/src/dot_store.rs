@@ -434,6 +434,11 @@ impl<K: Ord, V: DotStore> DotMap<K, V> {
         }
     }
 
+    /// The entries, by value.
+    pub(crate) fn into_entries(self) -> impl Iterator<Item = (K, V)> {
+        self.entries.into_iter()
+    }
+
     /// Number of keys with a live value.
     pub fn len(&self) -> usize {
         self.entries.len()

@@ -165,6 +165,25 @@ fn limits_are_enforced() {
     }
 }
 
+#[test]
+fn limits_for_a_length_accept_a_large_document_that_the_defaults_refuse() {
+    let seats = (0..100_000u32)
+        .map(|seat| {
+            let taken = Seat {
+                taken: true,
+                ..Seat::default()
+            };
+            (seat, taken)
+        })
+        .collect();
+    let hall = Hall { seats };
+    let bytes = HallCrdt::from_value(&hall, stamp(1_000)).encode();
+    assert!(CausalDotStore::<HallCrdt>::decode(&bytes).is_err());
+    let decoded =
+        CausalDotStore::<HallCrdt>::decode_with(&bytes, &Limits::for_length(bytes.len())).unwrap();
+    assert_eq!(decoded.state.store.to_value(), hall);
+}
+
 /// Register values of every kind the wire has: nullable, boolean, floating point.
 #[derive(crdtype::Crdt, Clone, Debug, Default, PartialEq)]
 struct Reading {

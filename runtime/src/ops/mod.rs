@@ -38,7 +38,7 @@ use ed25519_dalek::{Signature, Signer};
 pub use ed25519_dalek::{SigningKey, VerifyingKey};
 use flatbuffers::InvalidFlatbuffer;
 
-use crate::wire::DecodeError;
+use crate::wire::{DecodeError, Limits};
 use crate::{
     CausalContext, CausalDotStore, ClockSkew, Dot, HybridClock, ReplicaId, SystemClock, Timestamp,
     TypedStore, WallClock,
@@ -866,8 +866,10 @@ impl<S: TypedStore, W: WallClock> OpLog<S, W> {
             }
             admissions.insert(hash, admission);
         }
-        let decoded =
-            CausalDotStore::<S>::decode_with(table.state(), &crate::wire::Limits::default())?;
+        let decoded = CausalDotStore::<S>::decode_with(
+            table.state(),
+            &Limits::for_length(table.state().len()),
+        )?;
         if decoded.writer_version != header.version() {
             return Err(ReceiveError::Invalid(
                 "a snapshot's state of another version than its header says",
@@ -1238,7 +1240,7 @@ impl<S: TypedStore, W: WallClock> OpLog<S, W> {
                 }
                 let payload = self.plain_payload(header.encrypted(), id, signed.payload())?;
                 let decoded =
-                    CausalDotStore::<S>::decode_with(&payload, &crate::wire::Limits::default())?;
+                    CausalDotStore::<S>::decode_with(&payload, &Limits::for_length(payload.len()))?;
                 if decoded.writer_version != header.version() {
                     return Err(ReceiveError::Invalid(
                         "a payload of another version than its header says",

@@ -81,6 +81,23 @@ pub struct Limits {
     pub max_apparent_size: usize,
 }
 
+impl Limits {
+    /// Limits that grow with an encoding of `bytes` bytes whose length is already bounded
+    /// (an operation's payload, a snapshot): a table takes at least 4 bytes, and an
+    /// encoding expands to at most about 32 bytes per byte, so the verifier's work stays
+    /// linear in the length while a document of any size that fits is accepted. Never
+    /// below the defaults.
+    pub fn for_length(bytes: usize) -> Self {
+        let default = Self::default();
+        Self {
+            max_bytes: bytes.max(default.max_bytes),
+            max_depth: default.max_depth,
+            max_tables: (bytes / 4).max(default.max_tables),
+            max_apparent_size: bytes.saturating_mul(32).max(default.max_apparent_size),
+        }
+    }
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Self {
