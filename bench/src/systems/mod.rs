@@ -2,6 +2,7 @@
 
 mod crdtype;
 mod reference;
+mod yrs;
 
 use crate::harness::Row;
 
@@ -17,7 +18,7 @@ fn none(_: usize) -> Option<Row> {
     None
 }
 
-/// Every system, crdtype first, then the reference points.
+/// Every system, crdtype first, then the other libraries, then the reference points.
 pub(crate) fn all() -> Vec<System> {
     vec![
         System {
@@ -25,6 +26,12 @@ pub(crate) fn all() -> Vec<System> {
             w2: crdtype::w2,
             w3: crdtype::w3,
             w4: crdtype::w4,
+        },
+        System {
+            w1: yrs::w1,
+            w2: yrs::w2,
+            w3: yrs::w3,
+            w4: yrs::w4,
         },
         System {
             w1: reference::plain_w1,
