@@ -4,6 +4,7 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use crate::systems;
+use crate::workloads;
 
 /// One system's results on one workload.
 pub(crate) struct Row {
@@ -11,6 +12,70 @@ pub(crate) struct Row {
     pub(crate) cells: Vec<String>,
     /// The check of the final state: `Err` prints the row as failed.
     pub(crate) check: Result<(), String>,
+}
+
+impl Row {
+    /// A W1 row: per-operation times with one commit, and with a commit (of what `each`
+    /// names) per operation.
+    pub(crate) fn w1(
+        system: &'static str,
+        batch: Duration,
+        each: Option<(Duration, &str)>,
+        check: Result<(), String>,
+    ) -> Self {
+        let each = each.map_or_else(
+            || "n/a".to_owned(),
+            |(time, what)| format!("{} ({what})", per(time, workloads::W1_OPS)),
+        );
+        Self {
+            system,
+            cells: vec![per(batch, workloads::W1_OPS), each],
+            check,
+        }
+    }
+
+    /// A W3 row: bytes and time of the one-edit and the hundred-edit messages.
+    pub(crate) fn w3(
+        system: &'static str,
+        one: (usize, Duration),
+        hundred: (usize, Duration),
+        check: Result<(), String>,
+    ) -> Self {
+        Self {
+            system,
+            cells: vec![
+                one.0.to_string(),
+                took(one.1),
+                hundred.0.to_string(),
+                took(hundred.1),
+            ],
+            check,
+        }
+    }
+
+    /// A W4 row: per-event encode, decode and decode-and-read times, and bytes per event.
+    pub(crate) fn w4(
+        system: &'static str,
+        times: [Duration; 3],
+        bytes: usize,
+        check: Result<(), String>,
+    ) -> Self {
+        let mut cells: Vec<String> = times
+            .iter()
+            .map(|time| per(*time, workloads::W4_EVENTS))
+            .collect();
+        cells.push(bytes_per(bytes, workloads::W4_EVENTS));
+        Self {
+            system,
+            cells,
+            check,
+        }
+    }
+}
+
+/// `Ok` when `ok`, else the failure.
+pub(crate) fn verdict(ok: bool, failure: &str) -> Result<(), String> {
+    if ok { Ok(()) } else { Err(failure.to_owned()) }
 }
 
 /// One workload's table.

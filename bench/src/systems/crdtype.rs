@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use crdtype::{CausalDotStore, Crdt, HybridClock, ReplicaId};
 
-use crate::harness::{Row, bytes_per, median, per, took};
+use crate::harness::{Row, bytes_per, median, took, verdict};
 use crate::workloads::{self, Edit, Event, Value, Write};
 
 const NAME: &str = "crdtype";
@@ -90,20 +90,11 @@ pub(crate) fn w1(reps: usize) -> Option<Row> {
     let (batch, state) = run(false);
     let (each, encoded) = run(true);
     let expected = workloads::w1_expected();
-    let check = [state, encoded]
+    let ok = [state, encoded]
         .iter()
-        .map(|state| plain(&state.store.to_value()))
-        .all(|event| event == expected)
-        .then_some(())
-        .ok_or_else(|| "the final event differs".to_owned());
-    Some(Row {
-        system: NAME,
-        cells: vec![
-            per(batch, workloads::W1_OPS),
-            format!("{} (encoded delta)", per(each, workloads::W1_OPS)),
-        ],
-        check,
-    })
+        .all(|state| plain(&state.store.to_value()) == expected);
+    let check = verdict(ok, "the final event differs");
+    Some(Row::w1(NAME, batch, Some((each, "encoded delta")), check))
 }
 
 /// The synced base of W2: every event written by A, and B a copy.
@@ -215,19 +206,13 @@ pub(crate) fn w3(reps: usize) -> Option<Row> {
     };
     let (one_time, (a1, b1, one_bytes)) = sync(std::slice::from_ref(&one));
     let (hundred_time, (a100, b100, hundred_bytes)) = sync(&hundred);
-    let check = (a1 == b1 && a100 == b100)
-        .then_some(())
-        .ok_or_else(|| "B differs from A".to_owned());
-    Some(Row {
-        system: NAME,
-        cells: vec![
-            one_bytes.to_string(),
-            took(one_time),
-            hundred_bytes.to_string(),
-            took(hundred_time),
-        ],
+    let check = verdict(a1 == b1 && a100 == b100, "B differs from A");
+    Some(Row::w3(
+        NAME,
+        (one_bytes, one_time),
+        (hundred_bytes, hundred_time),
         check,
-    })
+    ))
 }
 
 pub(crate) fn w4(reps: usize) -> Option<Row> {
@@ -246,20 +231,9 @@ pub(crate) fn w4(reps: usize) -> Option<Row> {
                     .events
                     .iter()
                     .all(|(i, event)| plain(event) == workloads::base_event(*i as usize));
-            all_equal
-                .then_some(())
-                .ok_or_else(|| "decoded events differ".to_owned())
+            verdict(all_equal, "decoded events differ")
         }
         Err(error) => Err(error.to_string()),
     };
-    Some(Row {
-        system: NAME,
-        cells: vec![
-            per(encode, workloads::W4_EVENTS),
-            per(decoding, workloads::W4_EVENTS),
-            per(read, workloads::W4_EVENTS),
-            bytes_per(bytes.len(), workloads::W4_EVENTS),
-        ],
-        check,
-    })
+    Some(Row::w4(NAME, [encode, decoding, read], bytes.len(), check))
 }

@@ -1,7 +1,7 @@
 //! Reference points: a plain struct (the physical floor), a hand-written struct of
 //! `(value, stamp)` per field merged field by field, and serde_json.
 
-use crate::harness::{Row, bytes_per, median, per, took};
+use crate::harness::{Row, bytes_per, median, per, took, verdict};
 use crate::workloads::{self, Event, Value, Write};
 
 pub(crate) fn plain_w1(reps: usize) -> Option<Row> {
@@ -17,14 +17,8 @@ pub(crate) fn plain_w1(reps: usize) -> Option<Row> {
         }
         event
     });
-    let check = (event == workloads::w1_expected())
-        .then_some(())
-        .ok_or_else(|| "the final event differs".to_owned());
-    Some(Row {
-        system: "reference: plain struct",
-        cells: vec![per(time, workloads::W1_OPS), "n/a".to_owned()],
-        check,
-    })
+    let check = verdict(event == workloads::w1_expected(), "the final event differs");
+    Some(Row::w1("reference: plain struct", time, None, check))
 }
 
 /// Each field with the stamp of its last write; merge keeps the greater stamp.
@@ -70,14 +64,16 @@ pub(crate) fn stamped_w1(reps: usize) -> Option<Row> {
         }
         stamped
     });
-    let check = (stamped.event() == workloads::w1_expected())
-        .then_some(())
-        .ok_or_else(|| "the final event differs".to_owned());
-    Some(Row {
-        system: "reference: (value, stamp) struct",
-        cells: vec![per(time, workloads::W1_OPS), "n/a".to_owned()],
+    let check = verdict(
+        stamped.event() == workloads::w1_expected(),
+        "the final event differs",
+    );
+    Some(Row::w1(
+        "reference: (value, stamp) struct",
+        time,
+        None,
         check,
-    })
+    ))
 }
 
 pub(crate) fn stamped_w2(reps: usize) -> Option<Row> {
@@ -147,9 +143,7 @@ pub(crate) fn serde_json_w4(reps: usize) -> Option<Row> {
         || (),
         |()| serde_json::from_slice::<Vec<Event>>(&bytes).unwrap_or_default(),
     );
-    let check = (decoded == events)
-        .then_some(())
-        .ok_or_else(|| "decoded events differ".to_owned());
+    let check = verdict(decoded == events, "decoded events differ");
     Some(Row {
         system: "reference: serde_json",
         cells: vec![

@@ -4,7 +4,7 @@
 use yrs::updates::decoder::Decode;
 use yrs::{Any, Doc, Map, MapPrelim, MapRef, Number, Out, ReadTxn, StateVector, Transact, Update};
 
-use crate::harness::{Row, bytes_per, median, per, took};
+use crate::harness::{Row, bytes_per, median, took, verdict};
 use crate::workloads::{self, Edit, Event, Value, Write};
 
 const NAME: &str = "Yrs 0.28";
@@ -81,22 +81,12 @@ pub(crate) fn w1(reps: usize) -> Option<Row> {
         },
     );
     let expected = workloads::w1_expected();
-    let check = [batched, committed]
-        .iter()
-        .all(|doc| {
-            let map = doc.get_or_insert_map("event");
-            read_event(&doc.transact(), &map) == expected
-        })
-        .then_some(())
-        .ok_or_else(|| "the final event differs".to_owned());
-    Some(Row {
-        system: NAME,
-        cells: vec![
-            per(batch, workloads::W1_OPS),
-            format!("{} (encoded update)", per(each, workloads::W1_OPS)),
-        ],
-        check,
-    })
+    let ok = [batched, committed].iter().all(|doc| {
+        let map = doc.get_or_insert_map("event");
+        read_event(&doc.transact(), &map) == expected
+    });
+    let check = verdict(ok, "the final event differs");
+    Some(Row::w1(NAME, batch, Some((each, "encoded update")), check))
 }
 
 /// A document with `events` base events, written by client 1.
@@ -226,21 +216,15 @@ pub(crate) fn w3(reps: usize) -> Option<Row> {
     let (hundred_time, (a100, b100, hundred_bytes, hundred_applied)) = sync(&hundred);
     let same =
         |a: &Doc, b: &Doc| events(a, workloads::W2_EVENTS) == events(b, workloads::W2_EVENTS);
-    let check = one_applied.and(hundred_applied).and_then(|()| {
-        (same(&a1, &b1) && same(&a100, &b100))
-            .then_some(())
-            .ok_or_else(|| "B differs from A".to_owned())
-    });
-    Some(Row {
-        system: NAME,
-        cells: vec![
-            one_bytes.to_string(),
-            took(one_time),
-            hundred_bytes.to_string(),
-            took(hundred_time),
-        ],
+    let check = one_applied
+        .and(hundred_applied)
+        .and_then(|()| verdict(same(&a1, &b1) && same(&a100, &b100), "B differs from A"));
+    Some(Row::w3(
+        NAME,
+        (one_bytes, one_time),
+        (hundred_bytes, hundred_time),
         check,
-    })
+    ))
 }
 
 pub(crate) fn w4(reps: usize) -> Option<Row> {
@@ -262,20 +246,10 @@ pub(crate) fn w4(reps: usize) -> Option<Row> {
             events(&decoded, workloads::W4_EVENTS)
         },
     );
-    let check = events
+    let ok = events
         .iter()
         .enumerate()
-        .all(|(i, event)| *event == workloads::base_event(i))
-        .then_some(())
-        .ok_or_else(|| "decoded events differ".to_owned());
-    Some(Row {
-        system: NAME,
-        cells: vec![
-            per(encode, workloads::W4_EVENTS),
-            per(decoding, workloads::W4_EVENTS),
-            per(read, workloads::W4_EVENTS),
-            bytes_per(bytes.len(), workloads::W4_EVENTS),
-        ],
-        check,
-    })
+        .all(|(i, event)| *event == workloads::base_event(i));
+    let check = verdict(ok, "decoded events differ");
+    Some(Row::w4(NAME, [encode, decoding, read], bytes.len(), check))
 }
