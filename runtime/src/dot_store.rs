@@ -394,6 +394,37 @@ impl<V> DotStore for DotFun<V> {
     }
 }
 
+impl<K: Ord, V: DotStore> DotMap<K, V> {
+    /// Whether joining a small `other` may visit its keys only: whether no key this map
+    /// alone has can change. Such a key changes only if `other_context` covers one of its
+    /// dots; a dot lives under one key, so it suffices that every dot of `other_context`
+    /// is held by `other` or by this map under a key `other` also has. Checked when
+    /// `other` is small next to this map (a delta of some edits); then the join costs
+    /// O(k log n) for its k keys instead of a walk of all n keys.
+    fn join_small(&self, other: &Self, other_context: &CausalContext) -> bool {
+        let small = (self.entries.len() / 4).max(64);
+        if other.entries.len() > small || other_context.dot_count() > small as u64 {
+            return false;
+        }
+        // Sorted, so that each dot visited is looked up in O(log k).
+        let mut covered: Vec<Dot> = other_context.iter().collect();
+        covered.sort_unstable();
+        let mut accounted = vec![false; covered.len()];
+        let mut account = |dot: Dot| {
+            if let Ok(at) = covered.binary_search(&dot) {
+                accounted[at] = true;
+            }
+        };
+        for (key, their_value) in &other.entries {
+            their_value.for_each_dot(&mut account);
+            if let Some(value) = self.entries.get(key) {
+                value.for_each_dot(&mut account);
+            }
+        }
+        accounted.iter().all(|&accounted| accounted)
+    }
+}
+
 /// A key listed twice, or with a bottom value, in a received map: no honest replica
 /// writes either.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -560,6 +591,26 @@ impl<K: Ord, V: DotStore> DotStore for DotMap<K, V> {
     /// when k is large).
     fn join(&mut self, context: &CausalContext, other: Self, other_context: &CausalContext) {
         if other.entries.is_empty() && other_context.is_empty() {
+            return;
+        }
+        if self.join_small(&other, other_context) {
+            for (key, their_value) in other.entries {
+                match self.entries.entry(key) {
+                    std::collections::btree_map::Entry::Occupied(mut mine) => {
+                        mine.get_mut().join(context, their_value, other_context);
+                        if mine.get().is_bottom() {
+                            mine.remove();
+                        }
+                    }
+                    std::collections::btree_map::Entry::Vacant(slot) => {
+                        let mut value = V::default();
+                        value.join(context, their_value, other_context);
+                        if !value.is_bottom() {
+                            slot.insert(value);
+                        }
+                    }
+                }
+            }
             return;
         }
         let mut theirs = other.entries.into_iter().peekable();
