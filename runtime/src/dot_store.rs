@@ -96,7 +96,9 @@ impl<S: DotStore> CausalDotStore<S> {
             )));
         }
         let mut problem = None;
+        let mut dots = Vec::new();
         self.store.for_each_dot(&mut |dot| {
+            dots.push(dot);
             if problem.is_some() {
                 return;
             }
@@ -110,6 +112,13 @@ impl<S: DotStore> CausalDotStore<S> {
                 None
             };
         });
+        if problem.is_none() {
+            dots.sort_unstable();
+            problem = dots
+                .windows(2)
+                .find(|pair| pair[0] == pair[1])
+                .map(|pair| InvalidDelta::DotStoredTwice(pair[0]));
+        }
         problem.map_or(Ok(()), Err)
     }
 }
@@ -127,6 +136,9 @@ pub enum InvalidDelta {
     /// A stored dot is missing from the context that should cover it.
     #[error("dot {0} is stored but missing from the delta's context")]
     StoredDotNotInContext(Dot),
+    /// A dot is stored twice (under two keys, say): every write has its own dot.
+    #[error("dot {0} is stored twice")]
+    DotStoredTwice(Dot),
 }
 
 impl<S> CausalDotStore<S> {
@@ -400,8 +412,17 @@ impl<K: Ord, V: DotStore> DotMap<K, V> {
     /// dots; a dot lives under one key, so it suffices that every dot of `other_context`
     /// is held by `other` or by this map under a key `other` also has. Checked when
     /// `other` is small next to this map (a delta of some edits); then the join costs
-    /// O(k log n) for its k keys instead of a walk of all n keys.
-    fn join_small(&self, other: &Self, other_context: &CausalContext) -> bool {
+    /// O(k log n) for its k keys instead of a walk of all n keys. A dot `other` holds
+    /// counts only if this map has not seen it (so holds it nowhere): one it has seen
+    /// must be found under a shared key, as a received state could hold a dot under two
+    /// keys ([`validate`](CausalDotStore::validate) refuses that, but a join must not rely
+    /// on it).
+    fn join_small(
+        &self,
+        context: &CausalContext,
+        other: &Self,
+        other_context: &CausalContext,
+    ) -> bool {
         let small = (self.entries.len() / 4).max(64);
         if other.entries.len() > small || other_context.dot_count() > small as u64 {
             return false;
@@ -416,7 +437,11 @@ impl<K: Ord, V: DotStore> DotMap<K, V> {
             }
         };
         for (key, their_value) in &other.entries {
-            their_value.for_each_dot(&mut account);
+            their_value.for_each_dot(&mut |dot| {
+                if !context.contains(dot) {
+                    account(dot);
+                }
+            });
             if let Some(value) = self.entries.get(key) {
                 value.for_each_dot(&mut account);
             }
@@ -593,7 +618,7 @@ impl<K: Ord, V: DotStore> DotStore for DotMap<K, V> {
         if other.entries.is_empty() && other_context.is_empty() {
             return;
         }
-        if self.join_small(&other, other_context) {
+        if self.join_small(context, &other, other_context) {
             for (key, their_value) in other.entries {
                 match self.entries.entry(key) {
                     std::collections::btree_map::Entry::Occupied(mut mine) => {
@@ -699,5 +724,27 @@ mod tests {
         left.join(remover);
         assert!(left.store.is_empty());
         assert!(left.context.contains(dot(1, 1)));
+    }
+
+    #[test]
+    fn a_delta_holding_a_seen_dot_under_another_key_takes_the_full_join() {
+        // A malformed delta (`validate` refuses it): the dot `b` holds, under `a`. The
+        // full join removes `b` (its dot is covered and absent there) and does not add
+        // `a` (its dot was seen); the join of the delta's keys alone would keep `b`.
+        let mut left = CausalDotStore::<DotMap<&str, DotSet>>::new();
+        left.store.insert("b", DotSet::single(dot(1, 1), ()));
+        left.context.insert(dot(1, 1));
+        let mut delta = CausalDotStore::<DotMap<&str, DotSet>>::new();
+        delta.store.insert("a", DotSet::single(dot(1, 1), ()));
+        delta.context.insert(dot(1, 1));
+        assert!(delta.validate().is_ok(), "one dot, once");
+        let mut twice = left.clone();
+        twice.store.insert("a", DotSet::single(dot(1, 1), ()));
+        assert!(matches!(
+            twice.validate(),
+            Err(InvalidDelta::DotStoredTwice(_))
+        ));
+        left.join(delta);
+        assert!(left.store.is_empty());
     }
 }

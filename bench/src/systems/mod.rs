@@ -1,5 +1,6 @@
 //! The systems compared: each gives a row per workload it can run.
 
+mod automerge;
 mod crdtype;
 mod reference;
 mod yrs;
@@ -26,6 +27,12 @@ pub(crate) fn all() -> Vec<System> {
             w2: crdtype::w2,
             w3: crdtype::w3,
             w4: crdtype::w4,
+        },
+        System {
+            w1: automerge::w1,
+            w2: automerge::w2,
+            w3: automerge::w3,
+            w4: automerge::w4,
         },
         System {
             w1: yrs::w1,

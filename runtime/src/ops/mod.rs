@@ -866,16 +866,6 @@ impl<S: TypedStore, W: WallClock> OpLog<S, W> {
             }
             admissions.insert(hash, admission);
         }
-        let decoded = CausalDotStore::<S>::decode_with(
-            table.state(),
-            &Limits::for_length(table.state().len()),
-        )?;
-        if decoded.writer_version != header.version() {
-            return Err(ReceiveError::Invalid(
-                "a snapshot's state of another version than its header says",
-            ));
-        }
-
         // Merge the covered history on a copy, in its order: admissions are received as
         // operations (they admit the devices, and the snapshot's signer among them), the
         // others count as applied without their bytes. The copy replaces this log only
@@ -910,6 +900,16 @@ impl<S: TypedStore, W: WallClock> OpLog<S, W> {
             .map_err(|_| ReceiveError::Invalid("a signature is not 64 bytes"))?;
         if !trust.signature_checked() && key.verify_strict(signed.header(), &signature).is_err() {
             return Err(ReceiveError::BadSignature(replica));
+        }
+        // Decoded only once its signature verifies: a large state costs work to decode.
+        let decoded = CausalDotStore::<S>::decode_with(
+            table.state(),
+            &Limits::for_length(table.state().len()),
+        )?;
+        if decoded.writer_version != header.version() {
+            return Err(ReceiveError::Invalid(
+                "a snapshot's state of another version than its header says",
+            ));
         }
         // The heads: this log's, but those the snapshot covers and does not list as heads
         // (some operation it covers names them), and the snapshot's new to this log.

@@ -82,11 +82,12 @@ pub struct Limits {
 }
 
 impl Limits {
-    /// Limits that grow with an encoding of `bytes` bytes whose length is already bounded
-    /// (an operation's payload, a snapshot): a table takes at least 4 bytes, and an
-    /// encoding expands to at most about 32 bytes per byte, so the verifier's work stays
-    /// linear in the length while a document of any size that fits is accepted. Never
-    /// below the defaults.
+    /// Limits that grow with an encoding of `bytes` bytes, for a caller that bounds the
+    /// length itself and knows the encoding's author (an operation's payload or a
+    /// snapshot, decoded after their signatures verify): a table takes at least 4 bytes,
+    /// and the apparent size may reach 32 bytes per byte, so the verifier's work stays
+    /// linear in the length. Decoded memory follows the apparent size, up to 32 times the
+    /// length for an encoding that shares its parts. Never below the defaults.
     pub fn for_length(bytes: usize) -> Self {
         let default = Self::default();
         Self {
