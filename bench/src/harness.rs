@@ -34,6 +34,26 @@ impl Row {
         }
     }
 
+    /// A W2 row: merge in memory and from B's bytes, B's encode time, and bytes per event.
+    pub(crate) fn w2(
+        system: &'static str,
+        merge: [Duration; 2],
+        encode: Duration,
+        bytes: usize,
+        check: Result<(), String>,
+    ) -> Self {
+        Self {
+            system,
+            cells: vec![
+                took(merge[0]),
+                took(merge[1]),
+                took(encode),
+                bytes_per(bytes, workloads::W2_EVENTS),
+            ],
+            check,
+        }
+    }
+
     /// A W3 row: bytes and time of the one-edit and the hundred-edit messages.
     pub(crate) fn w3(
         system: &'static str,

@@ -3,7 +3,7 @@
 use automerge::transaction::Transactable;
 use automerge::{ActorId, AutoCommit, ObjId, ObjType, ROOT, ReadDoc, ScalarValue};
 
-use crate::harness::{Row, bytes_per, median, took, verdict};
+use crate::harness::{Row, median, verdict};
 use crate::workloads::{self, Edit, Event, Value, Write};
 
 const NAME: &str = "Automerge 0.12";
@@ -179,16 +179,13 @@ pub(crate) fn w2(reps: usize) -> Option<Row> {
             workloads::w2_check(&a_edits, &b_edits, &a_events)
         }
     });
-    Some(Row {
-        system: NAME,
-        cells: vec![
-            took(in_memory),
-            took(from_bytes),
-            took(encode),
-            bytes_per(bytes.len(), workloads::W2_EVENTS),
-        ],
+    Some(Row::w2(
+        NAME,
+        [in_memory, from_bytes],
+        encode,
+        bytes.len(),
         check,
-    })
+    ))
 }
 
 pub(crate) fn w3(reps: usize) -> Option<Row> {

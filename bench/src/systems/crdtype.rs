@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use crdtype::{CausalDotStore, Crdt, HybridClock, ReplicaId};
 
-use crate::harness::{Row, bytes_per, median, took, verdict};
+use crate::harness::{Row, median, verdict};
 use crate::workloads::{self, Edit, Event, Value, Write};
 
 const NAME: &str = "crdtype";
@@ -170,16 +170,13 @@ pub(crate) fn w2(reps: usize) -> Option<Row> {
     } else {
         workloads::w2_check(&a_edits, &b_edits, &events(&merged))
     };
-    Some(Row {
-        system: NAME,
-        cells: vec![
-            took(in_memory),
-            took(from_bytes),
-            took(encode),
-            bytes_per(bytes.len(), workloads::W2_EVENTS),
-        ],
+    Some(Row::w2(
+        NAME,
+        [in_memory, from_bytes],
+        encode,
+        bytes.len(),
         check,
-    })
+    ))
 }
 
 pub(crate) fn w3(reps: usize) -> Option<Row> {
