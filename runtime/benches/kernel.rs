@@ -95,6 +95,30 @@ fn or_map_join_10k_half_concurrent(bencher: Bencher<'_, '_>) {
         });
 }
 
+/// A delta into a 10,000-entry map from a replica that edited the entry twice since the
+/// last sync, sent only the second delta: its context covers the first write, which the
+/// receiver never saw. The join visits the delta's one key.
+#[divan::bench]
+fn or_map_join_delta_replacing_an_unseen_write_10k(bencher: Bencher<'_, '_>) {
+    let (alice, _) = concurrently_edited_maps();
+    let mut editor = alice.clone();
+    let mut clock = HybridClock::new(BOB);
+    let mut edit = |value| {
+        let stamp = clock.now();
+        editor.store.update(&mut editor.context, 1, |reg, ctx| {
+            reg.set(ctx, stamp, value)
+        })
+    };
+    edit(3);
+    let delta = edit(4);
+    bencher
+        .with_inputs(|| (alice.clone(), delta.clone()))
+        .bench_local_values(|(mut alice, delta)| {
+            alice.join(delta);
+            alice
+        });
+}
+
 /// A context that has seen 100 dots from each of 1,000 replicas, plus a few out of order.
 fn context_of_1000_replicas() -> CausalContext {
     let mut context = CausalContext::new();

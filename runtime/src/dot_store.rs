@@ -409,14 +409,13 @@ impl<V> DotStore for DotFun<V> {
 impl<K: Ord, V: DotStore> DotMap<K, V> {
     /// Whether joining a small `other` may visit its keys only: whether no key this map
     /// alone has can change. Such a key changes only if `other_context` covers one of its
-    /// dots; a dot lives under one key, so it suffices that every dot of `other_context`
-    /// is held by `other` or by this map under a key `other` also has. Checked when
-    /// `other` is small next to this map (a delta of some edits); then the join costs
-    /// O(k log n) for its k keys instead of a walk of all n keys. A dot `other` holds
-    /// counts only if this map has not seen it (so holds it nowhere): one it has seen
-    /// must be found under a shared key, as a received state could hold a dot under two
-    /// keys ([`validate`](CausalDotStore::validate) refuses that, but a join must not rely
-    /// on it).
+    /// dots. This map holds only dots its `context` has seen, and a dot lives under one
+    /// key, so it suffices that every dot of `other_context` that `context` has seen is
+    /// held by this map under a key `other` also has. (A received state could hold a dot
+    /// under two keys; [`validate`](CausalDotStore::validate) refuses that, but a join
+    /// must not rely on it, so a seen dot counts only where it is found, never because
+    /// `other` holds it.) Checked when `other` is small next to this map (a delta of some
+    /// edits); then the join costs O(k log n) for its k keys instead of a walk of all n.
     fn join_small(
         &self,
         context: &CausalContext,
@@ -428,22 +427,22 @@ impl<K: Ord, V: DotStore> DotMap<K, V> {
             return false;
         }
         // Sorted, so that each dot visited is looked up in O(log k).
-        let mut covered: Vec<Dot> = other_context.iter().collect();
+        let mut covered: Vec<Dot> = other_context
+            .iter()
+            .filter(|dot| context.contains(*dot))
+            .collect();
+        if covered.is_empty() {
+            return true;
+        }
         covered.sort_unstable();
         let mut accounted = vec![false; covered.len()];
-        let mut account = |dot: Dot| {
-            if let Ok(at) = covered.binary_search(&dot) {
-                accounted[at] = true;
-            }
-        };
-        for (key, their_value) in &other.entries {
-            their_value.for_each_dot(&mut |dot| {
-                if !context.contains(dot) {
-                    account(dot);
-                }
-            });
+        for key in other.entries.keys() {
             if let Some(value) = self.entries.get(key) {
-                value.for_each_dot(&mut account);
+                value.for_each_dot(&mut |dot| {
+                    if let Ok(at) = covered.binary_search(&dot) {
+                        accounted[at] = true;
+                    }
+                });
             }
         }
         accounted.iter().all(|&accounted| accounted)
@@ -724,6 +723,29 @@ mod tests {
         left.join(remover);
         assert!(left.store.is_empty());
         assert!(left.context.contains(dot(1, 1)));
+    }
+
+    #[test]
+    fn a_delta_covering_dots_never_seen_here_changes_only_its_keys() {
+        // The delta's context covers (1, 2), a write this side never saw and so holds
+        // nowhere: the join may visit the delta's key alone.
+        let mut left = CausalDotStore::<DotMap<&str, DotSet>>::new();
+        for (key, dot) in [("x", dot(1, 1)), ("y", dot(2, 1))] {
+            left.store.insert(key, DotSet::single(dot, ()));
+            left.context.insert(dot);
+        }
+        let mut delta = CausalDotStore::<DotMap<&str, DotSet>>::new();
+        delta.store.insert("x", DotSet::single(dot(1, 3), ()));
+        delta.context.insert(dot(1, 2));
+        delta.context.insert(dot(1, 3));
+        left.join(delta);
+        let dots = |key| -> Vec<Dot> {
+            left.store
+                .get(&key)
+                .map_or_else(Vec::new, |set| set.dots().collect())
+        };
+        assert_eq!(dots("x"), [dot(1, 1), dot(1, 3)]);
+        assert_eq!(dots("y"), [dot(2, 1)]);
     }
 
     #[test]
