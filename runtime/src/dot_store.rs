@@ -67,6 +67,11 @@ impl<S: DotStore> CausalDotStore<S> {
     /// Joins `other` (a full state or a delta) into `self`. Commutative, associative and
     /// idempotent; applying a delta equals joining the state it came from.
     pub fn join(&mut self, other: Self) {
+        if self.context.is_empty() && self.store.is_bottom() {
+            // Bottom joined with anything is that thing: how a batch's delta starts.
+            *self = other;
+            return;
+        }
         self.store.join(&self.context, other.store, &other.context);
         self.context.join(&other.context);
     }
@@ -614,7 +619,7 @@ impl<K: Ord, V: DotStore> DotStore for DotMap<K, V> {
     /// keys in place: O(n + m), plus O(k log n) for k keys only `other` has (or O(n + k)
     /// when k is large).
     fn join(&mut self, context: &CausalContext, other: Self, other_context: &CausalContext) {
-        if other.entries.is_empty() && other_context.is_empty() {
+        if other.entries.is_empty() && (other_context.is_empty() || self.entries.is_empty()) {
             return;
         }
         if self.join_small(context, &other, other_context) {
