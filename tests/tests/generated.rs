@@ -4,7 +4,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crdtype::schema::{FieldDefault, Kind};
-use crdtype::{CausalDotStore, Crdt, DotStore, HybridClock, ManualClock, ReplicaId};
+use crdtype::{
+    CausalDotStore, ContextBuilder, Crdt, DotStore, HybridClock, ManualClock, ReplicaId,
+};
 use crdtype_tests::{
     Attendee, AttendeeCrdt, CalendarEvent, CalendarEventCrdt, Hall, HallCrdt, Meeting, MeetingCrdt,
     Place, Seat,
@@ -146,6 +148,62 @@ fn an_edit_delta_applied_elsewhere_gives_the_edited_value() {
     assert_eq!(bob.store.to_value(), alice.store.to_value());
     assert_eq!(bob.store.to_value().views, 5);
     assert_eq!(bob, alice);
+}
+
+#[test]
+fn a_batch_of_writes_sharing_one_delta_equals_the_writes_made_one_by_one() {
+    let mut alice_clock = clock(ALICE);
+    let base = CalendarEventCrdt::from_value(&standup(), alice_clock.now());
+    let mut bob = base.clone();
+    let titles = ["Retro", "Planning", "Review"];
+
+    let mut batched = base.clone();
+    let stamp = alice_clock.now();
+    let mut delta = CalendarEventCrdt::default();
+    let mut delta_context = ContextBuilder::new();
+    for (round, title) in titles.into_iter().enumerate() {
+        let state = &mut batched;
+        state.store.set_title_into(
+            &mut state.context,
+            stamp,
+            title.to_owned(),
+            &mut delta,
+            &mut delta_context,
+        );
+        state.store.set_utc_time_into(
+            &mut state.context,
+            stamp,
+            round as i64,
+            &mut delta,
+            &mut delta_context,
+        );
+    }
+    let delta = CausalDotStore {
+        store: delta,
+        context: delta_context.build(),
+    };
+
+    let mut one_by_one = base.clone();
+    let mut deltas = CausalDotStore::<CalendarEventCrdt>::new();
+    for (round, title) in titles.into_iter().enumerate() {
+        let state = &mut one_by_one;
+        deltas.join(
+            state
+                .store
+                .set_title(&mut state.context, stamp, title.to_owned()),
+        );
+        deltas.join(
+            state
+                .store
+                .set_utc_time(&mut state.context, stamp, round as i64),
+        );
+    }
+
+    assert_eq!(batched, one_by_one);
+    assert_eq!(delta, deltas);
+    assert_eq!(delta.store.title().map(String::as_str), Some("Review"));
+    bob.join(delta);
+    assert_eq!(bob, batched);
 }
 
 #[test]

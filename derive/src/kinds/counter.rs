@@ -8,8 +8,8 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
         ident, ty, name, ..
     } = field;
     let reader = field.reader();
-    let increment = field.method("increment");
-    let decrement = field.method("decrement");
+    let increment = field.method("increment_{}");
+    let decrement = field.method("decrement_{}");
     let increment_delta = field.wrap(quote!(self.#ident.increment(context, replica, by)));
     let decrement_delta = field.wrap(quote!(self.#ident.decrement(context, replica, by)));
     let write = quote! {

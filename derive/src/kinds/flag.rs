@@ -6,8 +6,8 @@ use quote::quote;
 pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
     let Field { ident, name, .. } = field;
     let reader = field.reader();
-    let enable = field.method("enable");
-    let disable = field.method("disable");
+    let enable = field.method("enable_{}");
+    let disable = field.method("disable_{}");
     let enable_delta = field.wrap(quote!(self.#ident.enable(context, replica)));
     let disable_delta = field.wrap(quote!(self.#ident.disable()));
     let write = quote! {

@@ -14,6 +14,7 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
         ident, ty, name, ..
     } = field;
     let reader = field.reader();
+    let set_into = field.method("set_{}_into");
     let set_delta = field.wrap(quote!(self.#ident.set(context, stamp, value)));
     let write = quote! {
         store.#ident.set(context, stamp, ::core::clone::Clone::clone(&new.#ident))
@@ -25,6 +26,24 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
             #[inline]
             pub fn #reader(&self) -> ::core::option::Option<&#ty> {
                 self.#ident.get()
+            }
+
+            #[doc = ::core::concat!(
+                "Writes `", #name, "` at `stamp` within a batch of edits that share one delta: \
+                 the write also goes to `delta`, the batch's store, and the dots it issues and \
+                 replaces to `delta_context`. The batch's delta is \
+                 `CausalDotStore { store: delta, context: delta_context.build() }`."
+            )]
+            #[inline]
+            pub fn #set_into(
+                &mut self,
+                context: &mut ::crdtype::CausalContext,
+                stamp: ::crdtype::Timestamp,
+                value: #ty,
+                delta: &mut Self,
+                delta_context: &mut ::crdtype::ContextBuilder,
+            ) {
+                self.#ident.set_into(context, stamp, value, &mut delta.#ident, delta_context);
             }
         },
         read: field.shown_or_default(quote!(store.#ident.get())),
@@ -123,8 +142,8 @@ impl FieldCode {
         let Field {
             ident, ty, name, ..
         } = field;
-        let set = field.method("set");
-        let delete = field.method("delete");
+        let set = field.method("set_{}");
+        let delete = field.method("delete_{}");
         let delete_delta = field.wrap(quote!(self.#ident.delete()));
         self.methods.extend(quote! {
             #[doc = ::core::concat!("Writes `", #name, "` at `stamp`, replacing the writes observed here; returns the delta.")]

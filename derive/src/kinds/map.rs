@@ -19,8 +19,8 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
     };
     let map_type = quote!(::crdtype::OrMap<#key, ::crdtype::Entry<#value_store>>);
     let reader = field.reader();
-    let update = field.method("update");
-    let remove = field.method("remove_from");
+    let update = field.method("update_{}");
+    let remove = field.method("remove_from_{}");
     let update_delta = field.wrap(quote! {
         self.#ident.update(context, key, |entry, context| entry.update(context, replica, mutate))
     });

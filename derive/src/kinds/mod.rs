@@ -15,7 +15,7 @@ mod nested;
 mod set;
 
 use crdtype_model::Kind;
-use crdtype_model::syntax::{DefaultValue, FieldModel, method_prefixes, store_path};
+use crdtype_model::syntax::{DefaultValue, FieldModel, method_templates, store_path};
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 
@@ -152,16 +152,18 @@ impl<'m, 'a> Field<'m, 'a> {
         u16::try_from(id).unwrap_or(u16::MAX)
     }
 
-    /// A method name made of `prefix` and the field's name: `set_title`. The prefixes come
-    /// from the model's list, which its name-collision check reads.
-    pub(crate) fn method(&self, prefix: &str) -> syn::Ident {
+    /// A method name from `template`, with the field's name for its `{}`: `set_{}` gives
+    /// `set_title`. The templates come from the model's list, which its name-collision
+    /// check reads.
+    pub(crate) fn method(&self, template: &str) -> syn::Ident {
         debug_assert!(
             self.model
                 .kind
-                .is_some_and(|kind| method_prefixes(kind).contains(&prefix)),
-            "`{prefix}` is missing from `method_prefixes`"
+                .is_some_and(|kind| method_templates(kind).contains(&template)),
+            "`{template}` is missing from `method_templates`"
         );
-        format_ident!("{prefix}_{}", self.name, span = self.ident.span())
+        let name = template.replace("{}", self.name);
+        format_ident!("{name}", span = self.ident.span())
     }
 
     /// The reader method: the field's own name.

@@ -8,8 +8,8 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
         ident, ty, name, ..
     } = field;
     let reader = field.reader();
-    let set = field.method("set");
-    let delete = field.method("delete");
+    let set = field.method("set_{}");
+    let delete = field.method("delete_{}");
     let set_delta = field.wrap(quote!(self.#ident.write(context, replica, value)));
     let delete_delta = field.wrap(quote!(self.#ident.clear()));
     let write = quote! {

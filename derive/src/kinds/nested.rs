@@ -9,7 +9,7 @@ pub(super) fn code(field: &Field<'_, '_>) -> FieldCode {
     } = field;
     let store_type = field.store_of(ty);
     let reader = field.reader();
-    let update = field.method("update");
+    let update = field.method("update_{}");
     let update_delta = field.wrap(quote!(mutate(&mut self.#ident, context)));
     let write = quote! {
         <<#store_type as ::crdtype::TypedStore>::Value as ::crdtype::Crdt>::write_changes(

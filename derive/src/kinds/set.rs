@@ -12,8 +12,8 @@ pub(super) fn code(field: &Field<'_, '_>, two_phase: bool) -> FieldCode {
     let Field { ident, name, .. } = field;
     let element = field.type_argument("BTreeSet", 0);
     let reader = field.reader();
-    let insert = field.method("insert_into");
-    let remove = field.method("remove_from");
+    let insert = field.method("insert_into_{}");
+    let remove = field.method("remove_from_{}");
     let insert_delta = field.wrap(quote!(self.#ident.insert(context, replica, value)));
     let remove_delta = field.wrap(quote!(self.#ident.remove(value)));
     let write = quote! {

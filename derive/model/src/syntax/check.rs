@@ -25,16 +25,19 @@ pub(crate) fn all(model: &Model<'_>, errors: &mut Accumulator) {
 }
 
 /// The methods `#[derive(Crdt)]` generates for a field of each kind besides its reader
-/// (named after the field): `set` gives `set_title`. The code generator names its methods
-/// from this list, so that the collision check below sees what it generates.
-pub fn method_prefixes(kind: Kind) -> &'static [&'static str] {
+/// (named after the field), as templates in which `{}` stands for the field's name:
+/// `set_{}` gives `set_title`. The code generator names its methods from this list, so
+/// that the collision check below sees what it generates.
+pub fn method_templates(kind: Kind) -> &'static [&'static str] {
     match kind {
-        Kind::Lww | Kind::Mv => &["set", "delete"],
-        Kind::Counter => &["increment", "decrement"],
-        Kind::Set | Kind::TwoPhaseSet => &["insert_into", "remove_from"],
-        Kind::Flag => &["enable", "disable"],
-        Kind::Nested => &["update"],
-        Kind::Map => &["update", "remove_from"],
+        // `set_{}_into`: the write within a batch that shares one delta.
+        Kind::Lww => &["set_{}", "delete_{}", "set_{}_into"],
+        Kind::Mv => &["set_{}", "delete_{}"],
+        Kind::Counter => &["increment_{}", "decrement_{}"],
+        Kind::Set | Kind::TwoPhaseSet => &["insert_into_{}", "remove_from_{}"],
+        Kind::Flag => &["enable_{}", "disable_{}"],
+        Kind::Nested => &["update_{}"],
+        Kind::Map => &["update_{}", "remove_from_{}"],
     }
 }
 
@@ -338,9 +341,9 @@ fn check_method_names(model: &Model<'_>, errors: &mut Accumulator) {
         .collect();
     for (field, kind) in model.replicated() {
         let methods = std::iter::once(field.name.clone()).chain(
-            method_prefixes(kind)
+            method_templates(kind)
                 .iter()
-                .map(|prefix| format!("{prefix}_{}", field.name)),
+                .map(|template| template.replace("{}", &field.name)),
         );
         for method in methods {
             if let Some(owner) = taken.get(&method) {

@@ -7,7 +7,7 @@ mod attr;
 mod check;
 mod model;
 
-pub use check::{STORE_METHODS, UNKNOWN_FIELDS, method_prefixes};
+pub use check::{STORE_METHODS, UNKNOWN_FIELDS, method_templates};
 pub use model::{DefaultValue, FieldModel, Model, Was, store_path};
 
 /// Whether `attrs` include `#[derive(Crdt)]` (or `#[derive(crdtype::Crdt)]`): how the CLI
