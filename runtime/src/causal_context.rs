@@ -366,6 +366,50 @@ fn runs_starting_at_or_before(runs: &[Run], dot: Dot) -> usize {
     replica_start + within
 }
 
+/// The dots of a context numbered `0..dot_count` in order, so that a bitmap can stand for
+/// a set of them.
+pub(crate) struct DotRanks<'c> {
+    runs: &'c [Run],
+    /// How many dots the runs before each run hold.
+    before: Vec<u64>,
+}
+
+impl CausalContext {
+    /// The numbering of this context's dots.
+    pub(crate) fn ranks(&self) -> DotRanks<'_> {
+        let mut total = 0u64;
+        let before = self
+            .runs
+            .iter()
+            .map(|run| {
+                let at = total;
+                total = total.saturating_add(run.last - run.first + 1);
+                at
+            })
+            .collect();
+        DotRanks {
+            runs: &self.runs,
+            before,
+        }
+    }
+}
+
+impl DotRanks<'_> {
+    /// The number of `dot` among the context's dots, or `None` when the context lacks it.
+    /// O(log n) for n runs.
+    pub(crate) fn rank(&self, dot: Dot) -> Option<u64> {
+        let at = runs_starting_at_or_before(self.runs, dot).checked_sub(1)?;
+        let run = self.runs.get(at)?;
+        (dot.seq() != 0 && run.replica == dot.replica() && dot.seq() <= run.last)
+            .then(|| {
+                self.before
+                    .get(at)
+                    .map(|before| before + (dot.seq() - run.first))
+            })
+            .flatten()
+    }
+}
+
 /// `(replica, seq)` as one integer with the same order.
 #[inline]
 fn order_key(replica: ReplicaId, seq: u64) -> u128 {

@@ -111,21 +111,46 @@ impl<S: DotStore> CausalDotStore<S> {
                 Some(InvalidDelta::ZeroSequence(dot))
             } else if dot.seq() > MAX_SEQ {
                 Some(InvalidDelta::SequenceTooLarge(dot))
-            } else if !self.context.contains(dot) {
-                Some(InvalidDelta::StoredDotNotInContext(dot))
             } else {
                 None
             };
         });
-        if problem.is_none() {
-            dots.sort_unstable();
-            problem = dots
-                .windows(2)
-                .find(|pair| pair[0] == pair[1])
-                .map(|pair| InvalidDelta::DotStoredTwice(pair[0]));
-        }
-        problem.map_or(Ok(()), Err)
+        problem
+            .or_else(|| stored_dot_problem(&self.context, &mut dots))
+            .map_or(Ok(()), Err)
     }
+}
+
+/// The first of `dots` (those a store holds) that `context` lacks, or else one stored
+/// twice. With one bit per dot of the context when that takes no more than 64 bits per
+/// stored dot (a snapshot's context is about as large as its store), O(d log r) for d
+/// dots and r runs; else a sort, O(d log d).
+fn stored_dot_problem(context: &CausalContext, dots: &mut [Dot]) -> Option<InvalidDelta> {
+    let count = context.dot_count();
+    if count <= (dots.len() as u64).saturating_mul(64) {
+        let ranks = context.ranks();
+        let mut seen = vec![0u64; count.div_ceil(64) as usize];
+        for &dot in dots.iter() {
+            let Some(rank) = ranks.rank(dot) else {
+                return Some(InvalidDelta::StoredDotNotInContext(dot));
+            };
+            // `rank < count`, so the word exists.
+            let word = &mut seen[(rank / 64) as usize];
+            let bit = 1u64 << (rank % 64);
+            if *word & bit != 0 {
+                return Some(InvalidDelta::DotStoredTwice(dot));
+            }
+            *word |= bit;
+        }
+        return None;
+    }
+    if let Some(&dot) = dots.iter().find(|dot| !context.contains(**dot)) {
+        return Some(InvalidDelta::StoredDotNotInContext(dot));
+    }
+    dots.sort_unstable();
+    dots.windows(2)
+        .find(|pair| pair[0] == pair[1])
+        .map(|pair| InvalidDelta::DotStoredTwice(pair[0]))
 }
 
 /// Why a state or delta received from another replica was refused by
@@ -728,6 +753,33 @@ mod tests {
         left.join(remover);
         assert!(left.store.is_empty());
         assert!(left.context.contains(dot(1, 1)));
+    }
+
+    #[test]
+    fn validate_finds_a_dot_stored_twice_or_outside_the_context_in_small_and_large_contexts() {
+        // A context of 2 dots takes the bitmap; one of 10,000 dots, the sort.
+        for context_dots in [2, 10_000] {
+            let mut state = CausalDotStore::<DotMap<&str, DotSet>>::new();
+            for seq in 1..=context_dots {
+                state.context.insert(dot(1, seq));
+            }
+            state.store.insert("a", DotSet::single(dot(1, 2), ()));
+            assert_eq!(state.validate(), Ok(()));
+            let mut twice = state.clone();
+            twice.store.insert("b", DotSet::single(dot(1, 2), ()));
+            assert_eq!(
+                twice.validate(),
+                Err(InvalidDelta::DotStoredTwice(dot(1, 2))),
+                "{context_dots}"
+            );
+            let mut outside = state.clone();
+            outside.store.insert("b", DotSet::single(dot(2, 1), ()));
+            assert_eq!(
+                outside.validate(),
+                Err(InvalidDelta::StoredDotNotInContext(dot(2, 1))),
+                "{context_dots}"
+            );
+        }
     }
 
     #[test]
