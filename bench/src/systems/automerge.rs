@@ -6,7 +6,7 @@ use automerge::{ActorId, AutoCommit, ObjId, ObjType, ROOT, ReadDoc, ScalarValue}
 use crate::harness::{Row, median, verdict};
 use crate::workloads::{self, Edit, Event, Value, Write};
 
-const NAME: &str = "Automerge 0.12";
+pub(super) const NAME: &str = "Automerge 0.12";
 
 fn doc(actor: u8) -> AutoCommit {
     AutoCommit::new().with_actor(ActorId::from(&[actor; 16][..]))

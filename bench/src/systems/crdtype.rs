@@ -2,12 +2,12 @@
 
 use std::collections::BTreeMap;
 
-use crdtype::{CausalDotStore, Crdt, HybridClock, ReplicaId};
+use crdtype::{CausalDotStore, ContextBuilder, Crdt, HybridClock, ReplicaId};
 
 use crate::harness::{Row, median, verdict};
 use crate::workloads::{self, Edit, Event, Value, Write};
 
-const NAME: &str = "crdtype";
+pub(super) const NAME: &str = "crdtype";
 
 /// The workloads' event as a crdtype schema.
 #[derive(Crdt, Debug, Clone, PartialEq, Default)]
@@ -56,43 +56,59 @@ fn typed(event: &Event) -> CalendarEvent {
 
 pub(crate) fn w1(reps: usize) -> Option<Row> {
     let titles = workloads::titles();
-    let run = |encode_each: bool| {
-        median(
-            reps,
-            || {
-                (
-                    CausalDotStore::<CalendarEventCrdt>::new(),
-                    HybridClock::new(A),
-                )
-            },
-            |(mut state, mut clock)| {
-                let mut bytes = 0;
-                for i in 0..workloads::W1_OPS {
-                    let (store, context) = (&mut state.store, &mut state.context);
-                    let delta = match workloads::w1_op(&titles, i) {
-                        Write::Title(title) => {
-                            store.set_title(context, clock.now(), title.to_owned())
-                        }
-                        Write::UtcTime(time) => store.set_utc_time(context, clock.now(), time),
-                        Write::TzOffset(offset) => {
-                            store.set_tz_offset(context, clock.now(), offset)
-                        }
-                    };
-                    if encode_each {
-                        bytes += delta.encode().len();
-                    }
-                }
-                std::hint::black_box(bytes);
-                state
-            },
+    let fresh = || {
+        (
+            CausalDotStore::<CalendarEventCrdt>::new(),
+            HybridClock::new(A),
         )
     };
-    let (batch, state) = run(false);
-    let (each, encoded) = run(true);
+    // (a) One batch: one clock read, and the writes share one delta, built at the end.
+    let (batch, batched) = median(reps, fresh, |(mut state, mut clock)| {
+        let stamp = clock.now();
+        let mut delta = CalendarEventCrdt::default();
+        let mut delta_context = ContextBuilder::new();
+        for i in 0..workloads::W1_OPS {
+            let (store, context) = (&mut state.store, &mut state.context);
+            let (delta, delta_context) = (&mut delta, &mut delta_context);
+            match workloads::w1_op(&titles, i) {
+                Write::Title(title) => {
+                    store.set_title_into(context, stamp, title.to_owned(), delta, delta_context)
+                }
+                Write::UtcTime(time) => {
+                    store.set_utc_time_into(context, stamp, time, delta, delta_context)
+                }
+                Write::TzOffset(offset) => {
+                    store.set_tz_offset_into(context, stamp, offset, delta, delta_context)
+                }
+            }
+        }
+        let delta = CausalDotStore {
+            store: delta,
+            context: delta_context.build(),
+        };
+        (state, delta)
+    });
+    // (b) Each write its own delta, at its own clock read, encoded.
+    let (each, encoded) = median(reps, fresh, |(mut state, mut clock)| {
+        let mut bytes = 0;
+        for i in 0..workloads::W1_OPS {
+            let (store, context) = (&mut state.store, &mut state.context);
+            let delta = match workloads::w1_op(&titles, i) {
+                Write::Title(title) => store.set_title(context, clock.now(), title.to_owned()),
+                Write::UtcTime(time) => store.set_utc_time(context, clock.now(), time),
+                Write::TzOffset(offset) => store.set_tz_offset(context, clock.now(), offset),
+            };
+            bytes += delta.encode().len();
+        }
+        std::hint::black_box(bytes);
+        state
+    });
     let expected = workloads::w1_expected();
-    let ok = [state, encoded]
+    let (state, delta) = batched;
+    // The batch's delta holds the final event too.
+    let ok = [&state.store, &encoded.store, &delta.store]
         .iter()
-        .all(|state| plain(&state.store.to_value()) == expected);
+        .all(|store| plain(&store.to_value()) == expected);
     let check = verdict(ok, "the final event differs");
     Some(Row::w1(NAME, batch, Some((each, "encoded delta")), check))
 }

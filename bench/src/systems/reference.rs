@@ -1,5 +1,11 @@
 //! Reference points: a plain struct (the physical floor), a hand-written struct of
-//! `(value, stamp)` per field merged field by field, and serde_json.
+//! `(value, stamp)` per field merged field by field, serde_json, and a hand-written
+//! FlatBuffers table of the plain struct.
+#![allow(unsafe_code)] // The hand-written FlatBuffers reader of the reference table.
+
+use flatbuffers::{
+    FlatBufferBuilder, Follow, ForwardsUOffset, Table, Vector, Verifiable, Verifier,
+};
 
 use crate::harness::{Row, bytes_per, median, per, took, verdict};
 use crate::workloads::{self, Event, Value, Write};
@@ -154,4 +160,151 @@ pub(crate) fn serde_json_w4(reps: usize) -> Option<Row> {
         ],
         check,
     })
+}
+
+/// A plain event as a FlatBuffers table: title (slot 4), utc_time (6), tz_offset (8).
+#[derive(Clone, Copy)]
+struct EventTable<'a>(Table<'a>);
+
+impl<'a> Follow<'a> for EventTable<'a> {
+    type Inner = Self;
+
+    unsafe fn follow(buf: &'a [u8], loc: usize) -> Self {
+        // SAFETY: reached only from a verified root.
+        Self(unsafe { Table::new(buf, loc) })
+    }
+}
+
+impl Verifiable for EventTable<'_> {
+    fn run_verifier(
+        v: &mut Verifier<'_, '_>,
+        pos: usize,
+    ) -> Result<(), flatbuffers::InvalidFlatbuffer> {
+        v.visit_table(pos)?
+            .visit_field::<ForwardsUOffset<&str>>("title", 4, false)?
+            .visit_field::<i64>("utc_time", 6, false)?
+            .visit_field::<i64>("tz_offset", 8, false)?
+            .finish();
+        Ok(())
+    }
+}
+
+impl EventTable<'_> {
+    fn event(&self) -> Event {
+        // SAFETY: the verifier checked each slot as the type read here.
+        unsafe {
+            Event {
+                title: self
+                    .0
+                    .get::<ForwardsUOffset<&str>>(4, None)
+                    .unwrap_or_default()
+                    .to_owned(),
+                utc_time: self.0.get::<i64>(6, Some(0)).unwrap_or_default(),
+                tz_offset: self.0.get::<i64>(8, Some(0)).unwrap_or_default(),
+            }
+        }
+    }
+}
+
+/// The collection: a root table whose slot 4 is the vector of event tables.
+#[derive(Clone, Copy)]
+struct EventsTable<'a>(Table<'a>);
+
+impl<'a> Follow<'a> for EventsTable<'a> {
+    type Inner = Self;
+
+    unsafe fn follow(buf: &'a [u8], loc: usize) -> Self {
+        // SAFETY: reached only from a verified root.
+        Self(unsafe { Table::new(buf, loc) })
+    }
+}
+
+impl Verifiable for EventsTable<'_> {
+    fn run_verifier(
+        v: &mut Verifier<'_, '_>,
+        pos: usize,
+    ) -> Result<(), flatbuffers::InvalidFlatbuffer> {
+        v.visit_table(pos)?
+            .visit_field::<ForwardsUOffset<Vector<'_, ForwardsUOffset<EventTable<'_>>>>>(
+                "events", 4, false,
+            )?
+            .finish();
+        Ok(())
+    }
+}
+
+impl<'a> EventsTable<'a> {
+    fn events(&self) -> Option<Vector<'a, ForwardsUOffset<EventTable<'a>>>> {
+        // SAFETY: the verifier checked the slot as this vector.
+        unsafe {
+            self.0
+                .get::<ForwardsUOffset<Vector<'a, ForwardsUOffset<EventTable<'a>>>>>(4, None)
+        }
+    }
+}
+
+fn flatbuffers_encode(events: &[Event]) -> Vec<u8> {
+    let mut fbb = FlatBufferBuilder::with_capacity(events.len() * 64);
+    let tables: Vec<_> = events
+        .iter()
+        .map(|event| {
+            let title = fbb.create_string(&event.title);
+            let start = fbb.start_table();
+            fbb.push_slot_always(4, title);
+            fbb.push_slot::<i64>(6, event.utc_time, 0);
+            fbb.push_slot::<i64>(8, event.tz_offset, 0);
+            fbb.end_table(start)
+        })
+        .collect();
+    let vector = fbb.create_vector(&tables);
+    let start = fbb.start_table();
+    fbb.push_slot_always(4, vector);
+    let root = fbb.end_table(start);
+    fbb.finish_minimal(root);
+    fbb.finished_data().to_vec()
+}
+
+/// The verifier's limits, sized for the whole collection.
+fn verifier_options(bytes: &[u8]) -> flatbuffers::VerifierOptions {
+    flatbuffers::VerifierOptions {
+        max_tables: bytes.len() / 4,
+        max_apparent_size: bytes.len() * 2,
+        ..Default::default()
+    }
+}
+
+fn flatbuffers_decode(bytes: &[u8]) -> Result<EventsTable<'_>, String> {
+    flatbuffers::root_with_opts::<EventsTable<'_>>(&verifier_options(bytes), bytes)
+        .map_err(|error| error.to_string())
+}
+
+pub(crate) fn flatbuffers_w4(reps: usize) -> Option<Row> {
+    let events: Vec<Event> = (0..workloads::W4_EVENTS)
+        .map(workloads::base_event)
+        .collect();
+    let (encode, bytes) = median(reps, || (), |()| flatbuffers_encode(&events));
+    let (decode, _) = median(
+        reps,
+        || (),
+        |()| flatbuffers_decode(&bytes).map(|root| root.events().map_or(0, |e| e.len())),
+    );
+    let (read, decoded) = median(
+        reps,
+        || (),
+        |()| {
+            flatbuffers_decode(&bytes).map(|root| {
+                root.events()
+                    .map(|tables| tables.iter().map(|table| table.event()).collect())
+                    .unwrap_or_default()
+            })
+        },
+    );
+    let check =
+        decoded.and_then(|decoded: Vec<Event>| verdict(decoded == events, "decoded events differ"));
+    Some(Row::w4(
+        "reference: FlatBuffers table",
+        [encode, decode, read],
+        bytes.len(),
+        check,
+    ))
 }

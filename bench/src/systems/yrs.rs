@@ -7,7 +7,7 @@ use yrs::{Any, Doc, Map, MapPrelim, MapRef, Number, Out, ReadTxn, StateVector, T
 use crate::harness::{Row, bytes_per, median, took, verdict};
 use crate::workloads::{self, Edit, Event, Value, Write};
 
-const NAME: &str = "Yrs 0.28";
+pub(super) const NAME: &str = "Yrs 0.28";
 
 fn doc(client: u64) -> Doc {
     Doc::with_client_id(client)
