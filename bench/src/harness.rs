@@ -54,22 +54,26 @@ impl Row {
         }
     }
 
-    /// A W3 row: bytes and time of the one-edit and the hundred-edit messages.
-    pub(crate) fn w3(
-        system: &'static str,
-        one: (usize, Duration),
-        hundred: (usize, Duration),
-        check: Result<(), String>,
-    ) -> Self {
-        Self {
-            system,
-            cells: vec![
-                one.0.to_string(),
-                took(one.1),
-                hundred.0.to_string(),
-                took(hundred.1),
-            ],
-            check,
+    /// A W3 row from [`w3_syncs`]: bytes and time of the one-edit and the hundred-edit
+    /// messages, each time the median of rounds on one converged pair (the bytes: the last
+    /// round's); a failure prints no figures.
+    pub(crate) fn w3(system: &'static str, syncs: Result<[(usize, Duration); 2], String>) -> Self {
+        match syncs {
+            Ok([one, hundred]) => Self {
+                system,
+                cells: vec![
+                    one.0.to_string(),
+                    took(one.1),
+                    hundred.0.to_string(),
+                    took(hundred.1),
+                ],
+                check: Ok(()),
+            },
+            Err(why) => Self {
+                system,
+                cells: vec!["n/a".to_owned(); 4],
+                check: Err(why),
+            },
         }
     }
 
@@ -100,7 +104,7 @@ pub(crate) fn verdict(ok: bool, failure: &str) -> Result<(), String> {
 
 /// One workload's table.
 pub(crate) struct Table {
-    title: &'static str,
+    title: String,
     columns: &'static [&'static str],
     rows: Vec<Row>,
 }
@@ -108,7 +112,7 @@ pub(crate) struct Table {
 impl Table {
     pub(crate) fn w1(reps: usize) -> Self {
         Self {
-            title: "W1 local field update: 1,000,000 single-field assignments",
+            title: "W1 local field update: 1,000,000 single-field assignments".to_owned(),
             columns: &["(a) per op, one commit", "(b) per op, a commit each"],
             rows: systems::all()
                 .iter()
@@ -119,7 +123,7 @@ impl Table {
 
     pub(crate) fn w2(reps: usize) -> Self {
         Self {
-            title: "W2 state merge: 10,000 events, about half edited on each side",
+            title: "W2 state merge: 10,000 events, about half edited on each side".to_owned(),
             columns: &[
                 "merge in memory",
                 "merge from bytes",
@@ -133,9 +137,17 @@ impl Table {
         }
     }
 
+    /// W3's times are steady-state: on one converged pair, after an untimed warm-up round,
+    /// the median of repeated rounds, each A's edits and the message that brings B up to
+    /// date (see [`median_of_rounds`]).
     pub(crate) fn w3(reps: usize) -> Self {
         Self {
-            title: "W3 delta sync: after W2, 1 field of 1 event, then 100 fields of 100 events",
+            title: format!(
+                "W3 delta sync after W2 and convergence: 1 field of 1 event, then 100 fields \
+                 of 100 events (times: medians of {} rounds, unless a cell says otherwise, on \
+                 one converged pair after an untimed warm-up round)",
+                rounds(reps)
+            ),
             columns: &[
                 "1 edit: bytes",
                 "1 edit: produce + apply",
@@ -151,7 +163,7 @@ impl Table {
 
     pub(crate) fn w4(reps: usize) -> Self {
         Self {
-            title: "W4 snapshot: 100,000 events",
+            title: "W4 snapshot: 100,000 events".to_owned(),
             columns: &["encode", "decode", "decode + read", "bytes per event"],
             rows: systems::all()
                 .iter()
@@ -186,6 +198,76 @@ impl fmt::Display for Table {
         }
         Ok(())
     }
+}
+
+/// The fewest timed rounds [`median_of_rounds`] is given where a round is cheap: a median
+/// of 5 one-edit syncs would still move with the machine's noise.
+pub(crate) const MIN_ROUNDS: usize = 20;
+
+/// How many timed rounds to run for `reps` runs: `reps`, and at least [`MIN_ROUNDS`].
+pub(crate) fn rounds(reps: usize) -> usize {
+    reps.max(MIN_ROUNDS)
+}
+
+/// Steady-state timing on one long-lived `state`: round 0 runs untimed, as a warm-up, then
+/// rounds 1 to `rounds` (at least one) are each timed on their own, each on the state the
+/// previous round left. `input` builds round `number`'s input before the round, untimed
+/// (values distinct in every round, derived from the number, so that no library can skip
+/// writing a value it already holds); `round` is what is timed. Returns the median of the
+/// timed rounds and the last round's output, or the first error, which ends the rounds.
+///
+/// Unlike [`median`], nothing is rebuilt between rounds: no fresh clone of a large state
+/// whose allocation, freeing and cold caches the measurement would pay for.
+pub(crate) fn median_of_rounds<S, I, O, E>(
+    rounds: usize,
+    state: &mut S,
+    mut input: impl FnMut(usize) -> I,
+    mut round: impl FnMut(&mut S, &I) -> Result<O, E>,
+) -> Result<(Duration, O), E> {
+    let warm_up = input(0);
+    std::hint::black_box(round(state, &warm_up)?);
+    let rounds = rounds.max(1);
+    let mut times = Vec::with_capacity(rounds);
+    let mut last = None;
+    for number in 1..=rounds {
+        let input = input(number);
+        let start = Instant::now();
+        let output = std::hint::black_box(round(state, &input)?);
+        times.push(start.elapsed());
+        last = Some(output);
+    }
+    times.sort();
+    let output = last.unwrap_or_else(|| unreachable!("at least one timed round"));
+    Ok((times[times.len() / 2], output))
+}
+
+/// W3 on one converged `pair` of replicas: the one-edit syncs, then the hundred-edit syncs,
+/// each series through [`median_of_rounds`] with round `number`'s edits from
+/// [`workloads::w3_edits`]. `sync` makes the edits on A, produces the message that brings
+/// B up to date, applies it on B and returns its length; `same` tells whether B reads as A,
+/// checked after each series. Returns each series' bytes (its last round's) and median
+/// time, as [`Row::w3`] takes them.
+pub(crate) fn w3_syncs<S>(
+    rounds: usize,
+    pair: &mut S,
+    mut sync: impl FnMut(&mut S, &[workloads::Edit]) -> Result<usize, String>,
+    same: impl Fn(&S) -> bool,
+) -> Result<[(usize, Duration); 2], String> {
+    let mut series = |pair: &mut S, edits: fn(usize) -> Vec<workloads::Edit>, what: &str| {
+        let (time, bytes) = median_of_rounds(rounds, pair, edits, |pair, edits| sync(pair, edits))?;
+        verdict(
+            same(pair),
+            &format!("B differs from A after the {what} syncs"),
+        )?;
+        Ok::<_, String>((bytes, time))
+    };
+    let one = series(
+        pair,
+        |number| vec![workloads::w3_edits(number).0],
+        "one-edit",
+    )?;
+    let hundred = series(pair, |number| workloads::w3_edits(number).1, "hundred-edit")?;
+    Ok([one, hundred])
 }
 
 /// The median of `reps` runs of `run` on a fresh input from `setup` each (not timed),

@@ -4,12 +4,37 @@
 //!
 //! `SYSTEMS=loro,yrs` runs only the systems whose names contain one of those
 //! comma-separated parts, ignoring case (`SYSTEMS=reference` selects the reference points).
+//!
+//! `WORKLOADS=w3` runs only the workloads named in that comma-separated list, ignoring case
+//! (`WORKLOADS=w1,w3`). `SCALE` (set to anything) runs only W4.
 
 mod harness;
 mod systems;
 mod workloads;
 
 use harness::Table;
+
+/// A workload: its table for a number of runs.
+type Workload = fn(usize) -> Table;
+
+/// The workloads, by name, in the order they run.
+const WORKLOADS: [(&str, Workload); 4] = [
+    ("w1", Table::w1),
+    ("w2", Table::w2),
+    ("w3", Table::w3),
+    ("w4", Table::w4),
+];
+
+/// The `WORKLOADS` environment variable's names, lowercase, when set and not blank.
+fn workload_filter() -> Option<Vec<String>> {
+    let filter = std::env::var("WORKLOADS").ok()?;
+    let names: Vec<String> = filter
+        .split(',')
+        .map(|part| part.trim().to_lowercase())
+        .filter(|part| !part.is_empty())
+        .collect();
+    (!names.is_empty()).then_some(names)
+}
 
 fn main() {
     let reps = std::env::args()
@@ -20,14 +45,26 @@ fn main() {
     if let Some(filter) = systems::filter() {
         println!("Only the systems `SYSTEMS={filter}` selects.\n");
     }
+    let only = workload_filter();
+    if let Some(names) = &only {
+        println!(
+            "Only the workloads `WORKLOADS={}` names.\n",
+            names.join(",")
+        );
+        for name in names {
+            if !WORKLOADS.iter().any(|(known, _)| known == name) {
+                eprintln!("WORKLOADS: no workload is called {name:?} (w1 to w4)");
+            }
+        }
+    }
+    let scale = std::env::var_os("SCALE").is_some();
     // Printed as each completes: the whole suite takes minutes.
-    let workloads: [fn(usize) -> Table; 4] = [Table::w1, Table::w2, Table::w3, Table::w4];
-    let skip = if std::env::var_os("SCALE").is_some() {
-        3
-    } else {
-        0
-    };
-    for workload in workloads.into_iter().skip(skip) {
-        println!("{}", workload(reps));
+    for (name, workload) in WORKLOADS {
+        let selected = only
+            .as_ref()
+            .is_none_or(|names| names.iter().any(|wanted| wanted == name));
+        if selected && (!scale || name == "w4") {
+            println!("{}", workload(reps));
+        }
     }
 }

@@ -145,16 +145,20 @@ pub(crate) fn w2_check(a: &[Edit], b: &[Edit], merged: &[Event]) -> Result<(), S
     Ok(())
 }
 
-/// W3's edits: 1 field of event 0, then 100 fields of events 1 to 100.
-pub(crate) fn w3_edits() -> (Edit, Vec<Edit>) {
+/// W3's edits in round `round` of its repeated syncs: 1 field of event 0, then 100 fields
+/// of events 1 to 100. Every round writes values no other round (and no W2 edit) wrote, so
+/// that no library can skip a write of the value it holds; the values keep one length (a
+/// six-digit round in the title, times of sixteen digits), so that every round's message
+/// is the same size.
+pub(crate) fn w3_edits(round: usize) -> (Edit, Vec<Edit>) {
     let one = Edit {
         event: 0,
-        value: Value::Title("moved".to_owned()),
+        value: Value::Title(format!("moved-{round:06}")),
     };
     let hundred = (1..=100)
         .map(|event| Edit {
             event,
-            value: Value::UtcTime(event as i64),
+            value: Value::UtcTime(1_800_000_000_000_000 + round as i64 * 1_000 + event as i64),
         })
         .collect();
     (one, hundred)

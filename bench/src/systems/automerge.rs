@@ -3,7 +3,7 @@
 use automerge::transaction::Transactable;
 use automerge::{ActorId, AutoCommit, ObjId, ObjType, ROOT, ReadDoc, ScalarValue};
 
-use crate::harness::{Row, median, verdict};
+use crate::harness::{self, Row, median, verdict};
 use crate::workloads::{self, Edit, Event, Value, Write};
 
 pub(super) const NAME: &str = "Automerge 0.12";
@@ -194,35 +194,19 @@ pub(crate) fn w3(reps: usize) -> Option<Row> {
     let _ = b.merge(&mut a.clone());
     // What was saved so far is known to both: incremental saves start here.
     a.save_incremental();
-    let (one, hundred) = workloads::w3_edits();
-    let sync = |edits: &[Edit]| {
-        median(
-            reps,
-            || (a.clone(), b.clone()),
-            |(mut a, mut b)| {
-                edit(&mut a, edits);
-                let message = a.save_incremental();
-                let applied = b
-                    .load_incremental(&message)
-                    .map_err(|error| error.to_string());
-                (a, b, message.len(), applied)
-            },
-        )
-    };
-    let (one_time, (a1, b1, one_bytes, one_applied)) = sync(std::slice::from_ref(&one));
-    let (hundred_time, (a100, b100, hundred_bytes, hundred_applied)) = sync(&hundred);
-    let same = |a: &AutoCommit, b: &AutoCommit| {
-        events(a, workloads::W2_EVENTS) == events(b, workloads::W2_EVENTS)
-    };
-    let check = one_applied
-        .and(hundred_applied)
-        .and_then(|_| verdict(same(&a1, &b1) && same(&a100, &b100), "B differs from A"));
-    Some(Row::w3(
-        NAME,
-        (one_bytes, one_time),
-        (hundred_bytes, hundred_time),
-        check,
-    ))
+    let syncs = harness::w3_syncs(
+        harness::rounds(reps),
+        &mut (a, b),
+        |(a, b), edits| {
+            edit(a, edits);
+            let message = a.save_incremental();
+            b.load_incremental(&message)
+                .map_err(|error| error.to_string())?;
+            Ok(message.len())
+        },
+        |(a, b)| events(a, workloads::W2_EVENTS) == events(b, workloads::W2_EVENTS),
+    );
+    Some(Row::w3(NAME, syncs))
 }
 
 pub(crate) fn w4(reps: usize) -> Option<Row> {

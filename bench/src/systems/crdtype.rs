@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use crdtype::{CausalDotStore, ContextBuilder, Crdt, HybridClock, ReplicaId};
 
-use crate::harness::{Row, median, verdict};
+use crate::harness::{self, Row, median, verdict};
 use crate::workloads::{self, Edit, Event, Value, Write};
 
 pub(super) const NAME: &str = "crdtype";
@@ -199,33 +199,22 @@ pub(crate) fn w3(reps: usize) -> Option<Row> {
     let (mut a, b, _, _) = diverged();
     a.join(b);
     let b = a.clone();
-    let (one, hundred) = workloads::w3_edits();
-    let sync = |edits: &[Edit]| {
-        median(
-            reps,
-            || (a.clone(), b.clone(), HybridClock::new(A)),
-            |(mut a, mut b, mut clock)| {
-                let mut delta = State::new();
-                for e in edits {
-                    delta.join(edit(&mut a, &mut clock, e));
-                }
-                let message = delta.encode();
-                if let Ok(decoded) = decode(&message) {
-                    b.join(decoded);
-                }
-                (a, b, message.len())
-            },
-        )
-    };
-    let (one_time, (a1, b1, one_bytes)) = sync(std::slice::from_ref(&one));
-    let (hundred_time, (a100, b100, hundred_bytes)) = sync(&hundred);
-    let check = verdict(a1 == b1 && a100 == b100, "B differs from A");
-    Some(Row::w3(
-        NAME,
-        (one_bytes, one_time),
-        (hundred_bytes, hundred_time),
-        check,
-    ))
+    let mut pair = (a, b, HybridClock::new(A));
+    let syncs = harness::w3_syncs(
+        harness::rounds(reps),
+        &mut pair,
+        |(a, b, clock), edits| {
+            let mut delta = State::new();
+            for e in edits {
+                delta.join(edit(a, clock, e));
+            }
+            let message = delta.encode();
+            b.join(decode(&message).map_err(|error| error.to_string())?);
+            Ok(message.len())
+        },
+        |(a, b, _)| a == b,
+    );
+    Some(Row::w3(NAME, syncs))
 }
 
 pub(crate) fn w4(reps: usize) -> Option<Row> {

@@ -22,7 +22,7 @@ use dson::crdts::mvreg::MvRegValue;
 use dson::sentinel::DummySentinel;
 use dson::{CausalContext, CausalDotStore, Delta, Identifier, OrMap};
 
-use crate::harness::{Row, median, per, took, verdict};
+use crate::harness::{self, Row, median, per, took, verdict};
 use crate::workloads::{self, Edit, Event, Value, Write};
 
 pub(super) const NAME: &str = "dson 0.3 (JSON)";
@@ -327,47 +327,54 @@ pub(crate) fn w3(reps: usize) -> Option<Row> {
     let a_merged = join(a.clone(), b.clone());
     let b = join(b, a);
     let a = a_merged;
-    let (one, hundred) = workloads::w3_edits();
-    // The edits on A, their delta serialized, deserialized and joined into B.
-    // The edits on A, their delta serialized, deserialized and joined into B: the message's
-    // bytes, and whether B then reads as A (checked after the timing).
-    let sync = |edits: &[Edit], transaction: bool| {
-        let (time, (a, synced)) = median(
-            reps,
-            || (a.clone(), b.clone()),
-            |(mut a, b)| {
-                let message = if transaction {
-                    encode(&edit_transaction(&mut a, replica(1), edits))
-                } else {
-                    encode(&Delta(edit_raw(&mut a, replica(1), edits)))
-                };
-                let synced = message.and_then(|message| {
-                    let delta = decode::<Delta<Store>>(&message)?;
-                    Ok((message.len(), join(b, delta.0)))
-                });
-                (a, synced)
-            },
-        );
-        let bytes = synced.and_then(|(bytes, b)| {
-            let same = events(&a, workloads::W2_EVENTS) == events(&b, workloads::W2_EVENTS);
-            verdict(same, "B differs from A").map(|()| bytes)
-        });
-        (time, bytes)
+    // A round costs a transaction's deep clone of the store and O(state) joins (see the
+    // module's notes): `reps` rounds, not `harness::rounds(reps)`.
+    let rounds = reps.max(1);
+    // The edits on A, their delta serialized, deserialized and joined into B. The raw
+    // deltas run on their own copy of the converged pair, so that each series writes
+    // values no earlier round wrote.
+    let sync = |transaction: bool, (a, b): &mut (Store, Store), edits: &[Edit]| {
+        let message = if transaction {
+            encode(&edit_transaction(a, replica(1), edits))?
+        } else {
+            encode(&Delta(edit_raw(a, replica(1), edits)))?
+        };
+        let delta = decode::<Delta<Store>>(&message)?;
+        *b = join(std::mem::take(b), delta.0);
+        Ok(message.len())
     };
+    let same = |(a, b): &(Store, Store)| {
+        events(a, workloads::W2_EVENTS) == events(b, workloads::W2_EVENTS)
+    };
+    let mut raw_pair = (a.clone(), b.clone());
+    let transacted = harness::w3_syncs(
+        rounds,
+        &mut (a, b),
+        |pair, edits| sync(true, pair, edits),
+        same,
+    );
+    let raw = harness::w3_syncs(
+        rounds,
+        &mut raw_pair,
+        |pair, edits| sync(false, pair, edits),
+        same,
+    );
     // The headline is dson's transaction API; raw deltas, the cheapest path, in brackets.
-    let (one_time, one_bytes) = sync(std::slice::from_ref(&one), true);
-    let (one_raw, one_raw_bytes) = sync(std::slice::from_ref(&one), false);
-    let (hundred_time, hundred_bytes) = sync(&hundred, true);
-    let (hundred_raw, hundred_raw_bytes) = sync(&hundred, false);
-    let sizes =
-        one_bytes.and_then(|one| Ok([one, one_raw_bytes?, hundred_bytes?, hundred_raw_bytes?]));
-    let (cells, check) = match sizes {
-        Ok([one_bytes, one_raw_bytes, hundred_bytes, hundred_raw_bytes]) => (
+    let (cells, check) = match transacted.and_then(|transacted| Ok((transacted, raw?))) {
+        Ok(([one, hundred], [one_raw, hundred_raw])) => (
             vec![
-                format!("{one_bytes} (raw: {one_raw_bytes})"),
-                format!("{} (raw deltas: {})", took(one_time), took(one_raw)),
-                format!("{hundred_bytes} (raw: {hundred_raw_bytes})"),
-                format!("{} (raw deltas: {})", took(hundred_time), took(hundred_raw)),
+                format!("{} (raw: {})", one.0, one_raw.0),
+                format!(
+                    "{} (raw deltas: {}; {rounds} rounds)",
+                    took(one.1),
+                    took(one_raw.1)
+                ),
+                format!("{} (raw: {})", hundred.0, hundred_raw.0),
+                format!(
+                    "{} (raw deltas: {}; {rounds} rounds)",
+                    took(hundred.1),
+                    took(hundred_raw.1)
+                ),
             ],
             Ok(()),
         ),

@@ -4,7 +4,7 @@
 use yrs::updates::decoder::Decode;
 use yrs::{Any, Doc, Map, MapPrelim, MapRef, Number, Out, ReadTxn, StateVector, Transact, Update};
 
-use crate::harness::{Row, bytes_per, median, took, verdict};
+use crate::harness::{self, Row, bytes_per, median, took, verdict};
 use crate::workloads::{self, Edit, Event, Value, Write};
 
 pub(super) const NAME: &str = "Yrs 0.28";
@@ -198,33 +198,21 @@ pub(crate) fn w2(reps: usize) -> Option<Row> {
 
 pub(crate) fn w3(reps: usize) -> Option<Row> {
     let (a, b, _, _) = diverged();
-    let _ = apply(&a, &full_state(&b));
-    let _ = apply(&b, &full_state(&a));
-    let (one, hundred) = workloads::w3_edits();
-    let sync = |edits: &[Edit]| {
-        median(
-            reps,
-            || (copy(&a, 1), copy(&b, 2)),
-            |(a, b)| {
-                let message = edit(&a, edits);
-                let applied = apply(&b, &message);
-                (a, b, message.len(), applied)
-            },
-        )
-    };
-    let (one_time, (a1, b1, one_bytes, one_applied)) = sync(std::slice::from_ref(&one));
-    let (hundred_time, (a100, b100, hundred_bytes, hundred_applied)) = sync(&hundred);
-    let same =
-        |a: &Doc, b: &Doc| events(a, workloads::W2_EVENTS) == events(b, workloads::W2_EVENTS);
-    let check = one_applied
-        .and(hundred_applied)
-        .and_then(|()| verdict(same(&a1, &b1) && same(&a100, &b100), "B differs from A"));
-    Some(Row::w3(
-        NAME,
-        (one_bytes, one_time),
-        (hundred_bytes, hundred_time),
-        check,
-    ))
+    let syncs = apply(&a, &full_state(&b))
+        .and_then(|()| apply(&b, &full_state(&a)))
+        .and_then(|()| {
+            harness::w3_syncs(
+                harness::rounds(reps),
+                &mut (a, b),
+                |(a, b), edits| {
+                    let message = edit(a, edits);
+                    apply(b, &message)?;
+                    Ok(message.len())
+                },
+                |(a, b)| events(a, workloads::W2_EVENTS) == events(b, workloads::W2_EVENTS),
+            )
+        });
+    Some(Row::w3(NAME, syncs))
 }
 
 pub(crate) fn w4(reps: usize) -> Option<Row> {
