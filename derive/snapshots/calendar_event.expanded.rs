@@ -265,6 +265,24 @@ impl CalendarEventCrdt {
     }
     #[doc = ::core::concat!(
         "Writes `", "title",
+        "` at `stamp` within a batch of edits that share one delta: \
+                 the write also goes to `delta`, the batch's store, and the dots it issues and \
+                 replaces to `delta_context`. The batch's delta is \
+                 `CausalDotStore { store: delta, context: delta_context.build() }`."
+    )]
+    #[inline]
+    pub fn set_title_into(
+        &mut self,
+        context: &mut ::crdtype::CausalContext,
+        stamp: ::crdtype::Timestamp,
+        value: String,
+        delta: &mut Self,
+        delta_context: &mut ::crdtype::ContextBuilder,
+    ) {
+        self.title.set_into(context, stamp, value, &mut delta.title, delta_context);
+    }
+    #[doc = ::core::concat!(
+        "Writes `", "title",
         "` at `stamp`, replacing the writes observed here; returns the delta."
     )]
     #[inline]
@@ -314,6 +332,25 @@ impl CalendarEventCrdt {
     #[inline]
     pub fn utc_time(&self) -> ::core::option::Option<&i64> {
         self.utc_time.get()
+    }
+    #[doc = ::core::concat!(
+        "Writes `", "utc_time",
+        "` at `stamp` within a batch of edits that share one delta: \
+                 the write also goes to `delta`, the batch's store, and the dots it issues and \
+                 replaces to `delta_context`. The batch's delta is \
+                 `CausalDotStore { store: delta, context: delta_context.build() }`."
+    )]
+    #[inline]
+    pub fn set_utc_time_into(
+        &mut self,
+        context: &mut ::crdtype::CausalContext,
+        stamp: ::crdtype::Timestamp,
+        value: i64,
+        delta: &mut Self,
+        delta_context: &mut ::crdtype::ContextBuilder,
+    ) {
+        self.utc_time
+            .set_into(context, stamp, value, &mut delta.utc_time, delta_context);
     }
     #[doc = ::core::concat!(
         "Writes `", "utc_time",
@@ -369,6 +406,25 @@ impl CalendarEventCrdt {
     }
     #[doc = ::core::concat!(
         "Writes `", "tz_offset",
+        "` at `stamp` within a batch of edits that share one delta: \
+                 the write also goes to `delta`, the batch's store, and the dots it issues and \
+                 replaces to `delta_context`. The batch's delta is \
+                 `CausalDotStore { store: delta, context: delta_context.build() }`."
+    )]
+    #[inline]
+    pub fn set_tz_offset_into(
+        &mut self,
+        context: &mut ::crdtype::CausalContext,
+        stamp: ::crdtype::Timestamp,
+        value: i32,
+        delta: &mut Self,
+        delta_context: &mut ::crdtype::ContextBuilder,
+    ) {
+        self.tz_offset
+            .set_into(context, stamp, value, &mut delta.tz_offset, delta_context);
+    }
+    #[doc = ::core::concat!(
+        "Writes `", "tz_offset",
         "` at `stamp`, replacing the writes observed here; returns the delta."
     )]
     #[inline]
@@ -418,6 +474,25 @@ impl CalendarEventCrdt {
     #[inline]
     pub fn location(&self) -> ::core::option::Option<&String> {
         self.location.get()
+    }
+    #[doc = ::core::concat!(
+        "Writes `", "location",
+        "` at `stamp` within a batch of edits that share one delta: \
+                 the write also goes to `delta`, the batch's store, and the dots it issues and \
+                 replaces to `delta_context`. The batch's delta is \
+                 `CausalDotStore { store: delta, context: delta_context.build() }`."
+    )]
+    #[inline]
+    pub fn set_location_into(
+        &mut self,
+        context: &mut ::crdtype::CausalContext,
+        stamp: ::crdtype::Timestamp,
+        value: String,
+        delta: &mut Self,
+        delta_context: &mut ::crdtype::ContextBuilder,
+    ) {
+        self.location
+            .set_into(context, stamp, value, &mut delta.location, delta_context);
     }
     #[doc = ::core::concat!(
         "Writes `", "location",

@@ -812,6 +812,25 @@ impl MeetingCrdt {
     }
     #[doc = ::core::concat!(
         "Writes `", "priority",
+        "` at `stamp` within a batch of edits that share one delta: \
+                 the write also goes to `delta`, the batch's store, and the dots it issues and \
+                 replaces to `delta_context`. The batch's delta is \
+                 `CausalDotStore { store: delta, context: delta_context.build() }`."
+    )]
+    #[inline]
+    pub fn set_priority_into(
+        &mut self,
+        context: &mut ::crdtype::CausalContext,
+        stamp: ::crdtype::Timestamp,
+        value: u8,
+        delta: &mut Self,
+        delta_context: &mut ::crdtype::ContextBuilder,
+    ) {
+        self.priority
+            .set_into(context, stamp, value, &mut delta.priority, delta_context);
+    }
+    #[doc = ::core::concat!(
+        "Writes `", "priority",
         "` at `stamp`, replacing the writes observed here; returns the delta."
     )]
     #[inline]
