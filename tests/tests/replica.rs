@@ -577,6 +577,46 @@ fn sync_runs_over_tcp_on_loopback_with_both_sides_streaming_at_once() {
     assert_eq!(alice.read().views, 3_000);
 }
 
+#[test]
+fn a_silent_peer_ends_a_tcp_session_after_the_idle_timeout() {
+    let wall = ManualClock::new(1_000_000);
+    let mut alice = creator(MemoryStore::new(), &wall);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    // Connects, then sends nothing until the test ends.
+    let silent = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (stream, _) = listener.accept().unwrap();
+    let idle = std::time::Duration::from_millis(200);
+    let limits = SyncLimits {
+        idle_timeout: Some(idle),
+        ..SyncLimits::default()
+    };
+    let result = SyncSession::with_limits(limits).run_tcp(&mut alice, &stream, Role::Responder);
+    assert!(
+        matches!(result, Err(SyncError::TimedOut(waited)) if waited == idle),
+        "{result:?}"
+    );
+    drop(silent);
+}
+
+#[test]
+fn a_frame_cut_short_by_the_peer_ends_the_session_as_an_unexpected_end() {
+    use std::io::Write;
+    let wall = ManualClock::new(1_000_000);
+    let mut alice = creator(MemoryStore::new(), &wall);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut peer = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    // Claims a 60 MB message (within the frame limit), sends 3 bytes of it and leaves.
+    peer.write_all(&60_000_000u32.to_le_bytes()).unwrap();
+    peer.write_all(b"abc").unwrap();
+    drop(peer);
+    let (stream, _) = listener.accept().unwrap();
+    let result = SyncSession::new().run_tcp(&mut alice, &stream, Role::Responder);
+    assert!(
+        matches!(&result, Err(SyncError::Io(io)) if io.kind() == std::io::ErrorKind::UnexpectedEof),
+        "{result:?}"
+    );
+}
+
 fn every(snapshot_every: usize) -> HistoryPolicy {
     HistoryPolicy {
         snapshot_every,

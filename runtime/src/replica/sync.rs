@@ -51,6 +51,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::time::Duration;
 
 use flatbuffers::InvalidFlatbuffer;
 
@@ -75,6 +76,10 @@ pub struct SyncLimits {
     /// How many bytes of operations a message carries before the rest waits for the next
     /// one (a single larger operation goes alone). Default 256 KiB.
     pub chunk_bytes: usize,
+    /// How long [`SyncSession::run_tcp`] waits for the peer to send the next bytes, or to
+    /// take the next bytes written, before it ends the session with
+    /// [`SyncError::TimedOut`]; `None` waits forever. Default 30 s.
+    pub idle_timeout: Option<Duration>,
 }
 
 impl SyncLimits {
@@ -92,6 +97,7 @@ impl Default for SyncLimits {
             max_snapshot_bytes: 64 << 20,
             max_ops_per_message: 4096,
             chunk_bytes: 256 << 10,
+            idle_timeout: Some(Duration::from_secs(30)),
         }
     }
 }
@@ -121,6 +127,9 @@ pub enum SyncError {
     /// The replica failed (its store).
     #[error(transparent)]
     Replica(#[from] ReplicaError),
+    /// The peer sent nothing, or took nothing, for [`SyncLimits::idle_timeout`].
+    #[error("the peer was silent for {0:?}")]
+    TimedOut(Duration),
     /// The transport failed.
     #[error("transport: {0}")]
     Io(#[from] std::io::Error),
@@ -387,22 +396,40 @@ impl SyncSession {
     /// Runs this side of a session over a TCP connection, each message framed by its
     /// length as 4 little-endian bytes. A second thread writes while this one reads, so
     /// that two sides streaming long histories at each other never both block writing.
+    /// A peer that stalls for [`SyncLimits::idle_timeout`] ends the session with
+    /// [`SyncError::TimedOut`].
     pub fn run_tcp<T: Crdt, D: Store, W: WallClock>(
         &mut self,
         replica: &mut Replica<T, D, W>,
         stream: &TcpStream,
         role: Role,
     ) -> Result<(), SyncError> {
+        let idle = self.limits.idle_timeout;
+        stream.set_read_timeout(idle)?;
+        stream.set_write_timeout(idle)?;
+        let timed_out = |error: SyncError| match (error, idle) {
+            (SyncError::Io(io), Some(idle))
+                if matches!(
+                    io.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                SyncError::TimedOut(idle)
+            }
+            (error, _) => error,
+        };
         let (outgoing, to_write) = std::sync::mpsc::channel::<Vec<u8>>();
         std::thread::scope(|scope| {
             let mut writer = stream.try_clone()?;
             let writing = scope.spawn(move || -> Result<(), SyncError> {
                 for message in to_write {
-                    write_frame(&mut writer, &message)?;
+                    write_frame(&mut writer, &message).map_err(timed_out)?;
                 }
                 Ok(())
             });
-            let read = self.read_loop(replica, stream, role, &outgoing);
+            let read = self
+                .read_loop(replica, stream, role, &outgoing)
+                .map_err(timed_out);
             if read.is_err() {
                 // Unblocks the writer, and tells the peer, who would wait forever.
                 let _ = stream.shutdown(std::net::Shutdown::Both);
@@ -542,7 +569,11 @@ fn read_frame(stream: &mut impl Read, limit: usize) -> Result<Vec<u8>, SyncError
     if len > limit {
         return Err(SyncError::TooLarge { bytes: len, limit });
     }
-    let mut message = vec![0; len];
-    stream.read_exact(&mut message)?;
+    // Grown as bytes arrive, not allocated at the length a peer claims.
+    let mut message = Vec::new();
+    stream.take(len as u64).read_to_end(&mut message)?;
+    if message.len() < len {
+        return Err(std::io::Error::from(std::io::ErrorKind::UnexpectedEof).into());
+    }
     Ok(message)
 }
