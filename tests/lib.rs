@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crdtype::Crdt;
 
+pub mod fuzzing;
 pub mod versions;
 
 /// The product's running example.
