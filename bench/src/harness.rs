@@ -150,9 +150,9 @@ impl Table {
             ),
             columns: &[
                 "1 edit: bytes",
-                "1 edit: produce + apply",
+                "1 edit: edit + produce + apply",
                 "100 edits: bytes",
-                "100 edits: produce + apply",
+                "100 edits: edit + produce + apply",
             ],
             rows: systems::all()
                 .iter()
@@ -244,21 +244,29 @@ pub(crate) fn median_of_rounds<S, I, O, E>(
 /// W3 on one converged `pair` of replicas: the one-edit syncs, then the hundred-edit syncs,
 /// each series through [`median_of_rounds`] with round `number`'s edits from
 /// [`workloads::w3_edits`]. `sync` makes the edits on A, produces the message that brings
-/// B up to date, applies it on B and returns its length; `same` tells whether B reads as A,
-/// checked after each series. Returns each series' bytes (its last round's) and median
+/// B up to date, applies it on B and returns its length; `events` reads A's and B's
+/// events, which must be equal after each series, A's holding the last round's edits. Returns each series' bytes (its last round's) and median
 /// time, as [`Row::w3`] takes them.
 pub(crate) fn w3_syncs<S>(
     rounds: usize,
     pair: &mut S,
     mut sync: impl FnMut(&mut S, &[workloads::Edit]) -> Result<usize, String>,
-    same: impl Fn(&S) -> bool,
+    events: impl Fn(&S) -> [Vec<workloads::Event>; 2],
 ) -> Result<[(usize, Duration); 2], String> {
     let mut series = |pair: &mut S, edits: fn(usize) -> Vec<workloads::Edit>, what: &str| {
         let (time, bytes) = median_of_rounds(rounds, pair, edits, |pair, edits| sync(pair, edits))?;
-        verdict(
-            same(pair),
-            &format!("B differs from A after the {what} syncs"),
-        )?;
+        let [a, b] = events(pair);
+        verdict(a == b, &format!("B differs from A after the {what} syncs"))?;
+        // A holds the last round's values, so the syncs carried real edits.
+        let last = edits(rounds.max(1));
+        let holds = last.iter().all(|edit| {
+            a.get(edit.event).is_some_and(|event| {
+                let mut expected = event.clone();
+                edit.value.apply(&mut expected);
+                expected == *event
+            })
+        });
+        verdict(holds, &format!("A lacks the last of the {what} edits"))?;
         Ok::<_, String>((bytes, time))
     };
     let one = series(

@@ -44,7 +44,10 @@ pub trait DotStore: Default {
     }
 
     /// Joins `other`, whose context is `other_context`, into `self`, whose context is
-    /// `context`. The contexts are not changed; the caller joins them afterwards.
+    /// `context`. The contexts are not changed; the caller joins them afterwards. Both
+    /// sides must be valid: each stores only dots its context holds, as every mutator,
+    /// join and decode keeps (and [`CausalDotStore::validate`] checks); the shortcuts of
+    /// the joins rely on it.
     fn join(&mut self, context: &CausalContext, other: Self, other_context: &CausalContext);
 }
 
@@ -65,7 +68,9 @@ impl<S: DotStore> CausalDotStore<S> {
     }
 
     /// Joins `other` (a full state or a delta) into `self`. Commutative, associative and
-    /// idempotent; applying a delta equals joining the state it came from.
+    /// idempotent; applying a delta equals joining the state it came from. `other` must be
+    /// valid, as everything made here is and as [`validate`](Self::validate) checks of
+    /// what comes from elsewhere.
     pub fn join(&mut self, other: Self) {
         if self.context.is_empty() && self.store.is_bottom() {
             // Bottom joined with anything is that thing: how a batch's delta starts.
@@ -87,8 +92,8 @@ impl<S: DotStore> CausalDotStore<S> {
 impl<S: DotStore> CausalDotStore<S> {
     /// Checks what every state and delta made by an honest replica satisfies; run it on
     /// anything received from another replica before joining it. Every stored dot must be
-    /// in the context (a dot outside it would be kept by every join and never removed), and
-    /// sequence numbers must lie in `1..=MAX_SEQ`.
+    /// in the context (the joins rely on it: such a dot would never be removed), no dot may
+    /// be stored twice, and sequence numbers must lie in `1..=MAX_SEQ`.
     pub fn validate(&self) -> Result<(), InvalidDelta> {
         if let Some((replica, range)) = self
             .context
@@ -121,8 +126,8 @@ impl<S: DotStore> CausalDotStore<S> {
     }
 }
 
-/// The first of `dots` (those a store holds) that `context` lacks, or else one stored
-/// twice. With one bit per dot of the context when that takes no more than 64 bits per
+/// A dot of `dots` (those a store holds) that `context` lacks or that is stored twice, if
+/// any. With one bit per dot of the context when that takes no more than 64 bits per
 /// stored dot (a snapshot's context is about as large as its store), O(d log r) for d
 /// dots and r runs; else a sort, O(d log d).
 fn stored_dot_problem(context: &CausalContext, dots: &mut [Dot]) -> Option<InvalidDelta> {
@@ -441,10 +446,10 @@ impl<K: Ord, V: DotStore> DotMap<K, V> {
     /// alone has can change. Such a key changes only if `other_context` covers one of its
     /// dots. This map holds only dots its `context` has seen, and a dot lives under one
     /// key, so it suffices that every dot of `other_context` that `context` has seen is
-    /// held by this map under a key `other` also has. (A received state could hold a dot
-    /// under two keys; [`validate`](CausalDotStore::validate) refuses that, but a join
-    /// must not rely on it, so a seen dot counts only where it is found, never because
-    /// `other` holds it.) Checked when `other` is small next to this map (a delta of some
+    /// held by this map under a key `other` also has. (A dot stored under two keys is
+    /// refused by [`validate`](CausalDotStore::validate) too, but this check does not need
+    /// that: a seen dot counts only where it is found, never because `other` holds it.)
+    /// Checked when `other` is small next to this map (a delta of some
     /// edits); then the join costs O(k log n) for its k keys instead of a walk of all n.
     fn join_small(
         &self,

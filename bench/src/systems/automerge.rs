@@ -157,24 +157,33 @@ pub(crate) fn w2(reps: usize) -> Option<Row> {
         },
     );
     let (encode, bytes) = median(reps, || b.clone(), |mut b| b.save());
-    let (from_bytes, _) = median(
+    let (from_bytes, loaded) = median(
         reps,
         || a.clone(),
         |mut a| {
-            let _ = a.load_incremental(&bytes);
-            a
+            let loaded = a
+                .load_incremental(&bytes)
+                .map(|_| ())
+                .map_err(|error| error.to_string());
+            (a, loaded)
         },
     );
     let (a_merged, merged) = merged;
+    let (a_loaded, loaded) = loaded;
     let mut b_merged = b.clone();
-    let _ = b_merged.merge(&mut a.clone());
+    let merged_back = b_merged
+        .merge(&mut a.clone())
+        .map(|_| ())
+        .map_err(|error| error.to_string());
     let (a_events, b_events) = (
         events(&a_merged, workloads::W2_EVENTS),
         events(&b_merged, workloads::W2_EVENTS),
     );
-    let check = merged.and_then(|()| {
+    let check = merged.and(loaded).and(merged_back).and_then(|()| {
         if a_events != b_events {
             Err("A and B differ after merging both ways".to_owned())
+        } else if events(&a_loaded, workloads::W2_EVENTS) != a_events {
+            Err("merging from bytes differs from merging in memory".to_owned())
         } else {
             workloads::w2_check(&a_edits, &b_edits, &a_events)
         }
@@ -204,7 +213,12 @@ pub(crate) fn w3(reps: usize) -> Option<Row> {
                 .map_err(|error| error.to_string())?;
             Ok(message.len())
         },
-        |(a, b)| events(a, workloads::W2_EVENTS) == events(b, workloads::W2_EVENTS),
+        |(a, b)| {
+            [
+                events(a, workloads::W2_EVENTS),
+                events(b, workloads::W2_EVENTS),
+            ]
+        },
     );
     Some(Row::w3(NAME, syncs))
 }

@@ -169,22 +169,25 @@ pub(crate) fn w2(reps: usize) -> Option<Row> {
         },
     );
     let (encode, bytes) = median(reps, || (), |()| b.encode());
-    let (from_bytes, _) = median(
+    let (from_bytes, loaded) = median(
         reps,
         || a.clone(),
         |mut a| {
-            if let Ok(decoded) = decode(&bytes) {
+            decode(&bytes).map(|decoded| {
                 a.join(decoded);
-            }
-            a
+                a
+            })
         },
     );
     let mut other_way = b.clone();
     other_way.join(a.clone());
-    let check = if merged != other_way {
-        Err("A and B differ after merging both ways".to_owned())
-    } else {
-        workloads::w2_check(&a_edits, &b_edits, &events(&merged))
+    let check = match loaded {
+        Err(error) => Err(error.to_string()),
+        Ok(loaded) if loaded != merged => {
+            Err("merging from bytes differs from merging in memory".to_owned())
+        }
+        Ok(_) if merged != other_way => Err("A and B differ after merging both ways".to_owned()),
+        Ok(_) => workloads::w2_check(&a_edits, &b_edits, &events(&merged)),
     };
     Some(Row::w2(
         NAME,
@@ -212,7 +215,7 @@ pub(crate) fn w3(reps: usize) -> Option<Row> {
             b.join(decode(&message).map_err(|error| error.to_string())?);
             Ok(message.len())
         },
-        |(a, b, _)| a == b,
+        |(a, b, _)| [events(a), events(b)],
     );
     Some(Row::w3(NAME, syncs))
 }

@@ -344,7 +344,10 @@ pub(crate) fn w3(reps: usize) -> Option<Row> {
         Ok(message.len())
     };
     let same = |(a, b): &(Store, Store)| {
-        events(a, workloads::W2_EVENTS) == events(b, workloads::W2_EVENTS)
+        [
+            events(a, workloads::W2_EVENTS),
+            events(b, workloads::W2_EVENTS),
+        ]
     };
     let mut raw_pair = (a.clone(), b.clone());
     let transacted = harness::w3_syncs(
