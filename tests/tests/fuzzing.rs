@@ -37,7 +37,8 @@ fn a_mutated_payload_signed_again_is_refused_with_the_log_unchanged() {
 #[test]
 fn every_input_kept_by_the_fuzzers_still_passes() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/regressions");
-    let targets: [(&str, fn(&[u8])); 2] = [
+    type Body = fn(&[u8]);
+    let targets: [(&str, Body); 2] = [
         ("decode_op", decode_op),
         ("receive_resigned", |data| drop(receive_resigned(data))),
     ];
