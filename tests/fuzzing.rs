@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
-use crdtype::ops::{OpFields, OpKind, OpLog, ReceiveError, SigningKey};
+use crdtype::ops::{OpFields, OpKind, OpLog, ReceiveError, Received, SigningKey};
 use crdtype::{HybridClock, ManualClock, ReplicaId};
 
 use crate::{Attendee, Meeting, MeetingCrdt};
@@ -36,12 +36,6 @@ fn world() -> &'static World {
         let admission = alice
             .admit(&key(1), ReplicaId::new(2), key(2).verifying_key())
             .expect("the creator admits a device");
-        let mut receiver = Log::open(alice.document(), clock(4));
-        for op in [&genesis, &admission] {
-            receiver
-                .receive(op)
-                .expect("the document's first operations");
-        }
         let mut bob = Log::open(alice.document(), clock(2));
         for op in [&genesis, &admission] {
             bob.receive(op).expect("the document's first operations");
@@ -85,9 +79,18 @@ fn world() -> &'static World {
             m.attendees.clear();
             m.pinned = false;
         });
-        let seeds = ops
+        // The receiver holds the document's first edit, so that the seeds it has not
+        // received (Bob's edit, and Alice's removals, which follow her first edit) join
+        // into a state with every kind of field.
+        let mut receiver = Log::open(alice.document(), clock(4));
+        for op in [&genesis, &admission, &ops[0]] {
+            receiver
+                .receive(op)
+                .expect("the document's first operations");
+        }
+        let seeds = ops[1..]
             .iter()
-            .chain([&genesis, &admission])
+            .chain([&ops[0], &genesis, &admission])
             .map(|op| OpFields::read(op).expect("a valid operation reads"))
             .collect();
         World { receiver, seeds }
@@ -105,11 +108,11 @@ fn observable(log: &Log) -> (String, [u8; 32], usize, usize) {
 }
 
 /// Receives `bytes` on a copy of the receiver; panics if a refusal changed anything.
-fn receive_checked(bytes: &[u8]) -> Result<(), ReceiveError> {
+fn receive_checked(bytes: &[u8]) -> Result<Received, ReceiveError> {
     let mut log = world().receiver.clone();
     let before = observable(&log);
     let mark = log.clock().high_water_mark();
-    let received = log.receive(bytes).map(drop);
+    let received = log.receive(bytes);
     if received.is_err() {
         assert_eq!(
             observable(&log),
@@ -131,27 +134,38 @@ pub fn decode_op(data: &[u8]) {
     let _ = receive_checked(data);
 }
 
-/// A valid operation mutated as `data` says, then signed again, so that what it carries
-/// reaches the checks behind the signature: byte 0 picks the operation, byte 1 what to
-/// change, and the rest are the change. Returns what the receiver said.
-pub fn receive_resigned(data: &[u8]) -> Result<(), ReceiveError> {
+/// A valid operation changed as `data` says, then signed again, so that what it carries
+/// reaches the checks behind the signature: byte 0 picks the operation, and the rest is a
+/// sequence of changes, each a byte saying what to change, a length `n`, and `n` bytes of
+/// what to change it to. Returns what the receiver said.
+pub fn receive_resigned(data: &[u8]) -> Result<Received, ReceiveError> {
     let seeds = &world().seeds;
-    let (Some(&pick), Some(&change)) = (data.first(), data.get(1)) else {
-        return Ok(());
-    };
-    let rest = data.get(2..).unwrap_or_default();
+    // An empty input is the first operation, unchanged.
+    let (&pick, mut rest) = data.split_first().unwrap_or((&0, &[]));
     let mut fields = seeds[usize::from(pick) % seeds.len()].clone();
+    while let [change, len, tail @ ..] = rest {
+        let (bytes, next) = tail.split_at(usize::from(*len).min(tail.len()));
+        apply_change(&mut fields, *change, bytes);
+        rest = next;
+    }
+    // Signed by the device the id names (3 has no admission).
+    let signed = fields.sign(&key(fields.id.replica().get().clamp(1, 3)));
+    receive_checked(&signed)
+}
+
+/// One change of [`receive_resigned`] to `fields`, as `bytes` say.
+fn apply_change(fields: &mut OpFields, change: u8, bytes: &[u8]) {
     let number = |at: usize| {
-        let mut bytes = [0; 8];
-        for (to, from) in bytes.iter_mut().zip(rest.iter().skip(at)) {
+        let mut number = [0; 8];
+        for (to, from) in number.iter_mut().zip(bytes.iter().skip(at)) {
             *to = *from;
         }
-        u64::from_le_bytes(bytes)
+        u64::from_le_bytes(number)
     };
-    match change % 8 {
+    match change % 10 {
         // Bytes of the payload flipped: (offset, mask) pairs.
         0 => {
-            for pair in rest.chunks_exact(3) {
+            for pair in bytes.chunks_exact(3) {
                 let len = fields.payload.len().max(1);
                 let at = usize::from(u16::from_le_bytes([pair[0], pair[1]])) % len;
                 if let Some(byte) = fields.payload.get_mut(at) {
@@ -159,18 +173,22 @@ pub fn receive_resigned(data: &[u8]) -> Result<(), ReceiveError> {
                 }
             }
         }
-        // The payload replaced.
-        1 => fields.payload = rest.to_vec(),
+        // Bytes inserted into the payload.
+        1 => {
+            let at = number(0) as usize % (fields.payload.len() + 1);
+            let inserted = bytes.get(8..).unwrap_or_default();
+            fields.payload.splice(at..at, inserted.iter().copied());
+        }
         // The payload cut short, or grown.
         2 => {
             let len = number(0) as usize % (fields.payload.len() + 64);
             fields
                 .payload
-                .resize(len, rest.get(8).copied().unwrap_or(0));
+                .resize(len, bytes.get(8).copied().unwrap_or(0));
         }
         // Another id: device and sequence.
         3 => {
-            fields.id = crdtype::Dot::new(ReplicaId::new(number(0) % 4), number(8));
+            fields.id = crdtype::Dot::new(ReplicaId::new(number(0) % 4), number(8) % 8);
             fields.stamp.replica = fields.id.replica();
         }
         // Another time.
@@ -186,13 +204,13 @@ pub fn receive_resigned(data: &[u8]) -> Result<(), ReceiveError> {
                 index += 1;
                 keep & (1 << (index % 64)) != 0
             });
-            for chunk in rest.get(8..).unwrap_or_default().chunks_exact(32) {
+            for chunk in bytes.get(8..).unwrap_or_default().chunks_exact(32) {
                 let mut hash = [0; 32];
                 hash.copy_from_slice(chunk);
                 fields.parents.push(crdtype::ops::OpHash(hash));
             }
         }
-        // Another schema version or kind.
+        // Another schema version, or kind.
         6 => {
             fields.version = number(0) as u32 % 8;
             fields.kind = match number(8) % 3 {
@@ -201,18 +219,24 @@ pub fn receive_resigned(data: &[u8]) -> Result<(), ReceiveError> {
                 _ => OpKind::Admission,
             };
         }
+        // Another schema name.
+        7 => fields.schema = String::from_utf8_lossy(bytes).into_owned(),
+        // Another admitted device: one of the devices' keys, or none.
+        8 => {
+            fields.admitted = (!bytes.is_empty()).then(|| {
+                let device = number(0) % 4;
+                (ReplicaId::new(device), key(device.max(1)).verifying_key())
+            });
+        }
         // Encrypted, or not, whatever the payload.
         _ => fields.encrypted = !fields.encrypted,
     }
-    // Signed by the device the id names (3 has no admission).
-    let signed = fields.sign(&key(fields.id.replica().get().clamp(1, 3)));
-    receive_checked(&signed)
 }
 
 /// Inputs of [`receive_resigned`] that change nothing: one per operation it starts from.
 pub fn seed_inputs() -> Vec<Vec<u8>> {
     (0..world().seeds.len())
-        .map(|pick| vec![pick as u8, 0])
+        .map(|pick| vec![pick as u8])
         .collect()
 }
 

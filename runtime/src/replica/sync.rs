@@ -76,9 +76,12 @@ pub struct SyncLimits {
     /// How many bytes of operations a message carries before the rest waits for the next
     /// one (a single larger operation goes alone). Default 256 KiB.
     pub chunk_bytes: usize,
-    /// How long [`SyncSession::run_tcp`] waits for the peer to send the next bytes, or to
-    /// take the next bytes written, before it ends the session with
-    /// [`SyncError::TimedOut`]; `None` waits forever. Default 30 s.
+    /// How long one blocking read or write of [`SyncSession::run_tcp`] waits for the peer
+    /// to send or take any bytes before the session ends with [`SyncError::TimedOut`];
+    /// `None` waits forever. Not a deadline for a whole message: a peer that keeps bytes
+    /// moving keeps the session alive. It must exceed the longest time a peer spends on
+    /// one message without reading or writing (adopting and storing a large snapshot).
+    /// Must not be zero. Default 30 s.
     pub idle_timeout: Option<Duration>,
 }
 
@@ -397,7 +400,7 @@ impl SyncSession {
     /// length as 4 little-endian bytes. A second thread writes while this one reads, so
     /// that two sides streaming long histories at each other never both block writing.
     /// A peer that stalls for [`SyncLimits::idle_timeout`] ends the session with
-    /// [`SyncError::TimedOut`].
+    /// [`SyncError::TimedOut`]; the stream keeps that read and write timeout afterwards.
     pub fn run_tcp<T: Crdt, D: Store, W: WallClock>(
         &mut self,
         replica: &mut Replica<T, D, W>,
@@ -423,7 +426,11 @@ impl SyncSession {
             let mut writer = stream.try_clone()?;
             let writing = scope.spawn(move || -> Result<(), SyncError> {
                 for message in to_write {
-                    write_frame(&mut writer, &message).map_err(timed_out)?;
+                    if let Err(error) = write_frame(&mut writer, &message) {
+                        // Unblocks the reader at once, and tells the peer.
+                        let _ = writer.shutdown(std::net::Shutdown::Both);
+                        return Err(timed_out(error));
+                    }
                 }
                 Ok(())
             });
@@ -438,7 +445,8 @@ impl SyncSession {
             let written = writing
                 .join()
                 .unwrap_or(Err(SyncError::Invalid("the writing thread panicked")));
-            read.and(written)
+            // A failed write also fails the read it cut short: report the write's cause.
+            written.and(read)
         })
     }
 
@@ -569,11 +577,73 @@ fn read_frame(stream: &mut impl Read, limit: usize) -> Result<Vec<u8>, SyncError
     if len > limit {
         return Err(SyncError::TooLarge { bytes: len, limit });
     }
-    // Grown as bytes arrive, not allocated at the length a peer claims.
+    // Grown as bytes arrive, a chunk at a time, not allocated at the length a peer
+    // claims (nor doubled past it).
     let mut message = Vec::new();
-    stream.take(len as u64).read_to_end(&mut message)?;
-    if message.len() < len {
-        return Err(std::io::Error::from(std::io::ErrorKind::UnexpectedEof).into());
+    while message.len() < len {
+        let chunk = (len - message.len()).min(FRAME_CHUNK);
+        message.reserve_exact(chunk);
+        let read = (&mut *stream)
+            .take(chunk as u64)
+            .read_to_end(&mut message)?;
+        if read < chunk {
+            return Err(std::io::Error::from(std::io::ErrorKind::UnexpectedEof).into());
+        }
     }
     Ok(message)
+}
+
+/// How much of a frame [`read_frame`] reserves at a time.
+const FRAME_CHUNK: usize = 1 << 20;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Bytes to read, recording the largest buffer a read was handed.
+    struct Source {
+        bytes: Vec<u8>,
+        at: usize,
+        largest_buffer: usize,
+    }
+
+    impl Read for Source {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            self.largest_buffer = self.largest_buffer.max(buf.len());
+            let n = buf.len().min(self.bytes.len() - self.at);
+            buf[..n].copy_from_slice(&self.bytes[self.at..self.at + n]);
+            self.at += n;
+            Ok(n)
+        }
+    }
+
+    fn source(claimed: u32, body: &[u8]) -> Source {
+        Source {
+            bytes: [&claimed.to_le_bytes()[..], body].concat(),
+            at: 0,
+            largest_buffer: 0,
+        }
+    }
+
+    #[test]
+    fn a_frame_claiming_60_mb_of_which_3_bytes_arrive_is_refused_without_a_60_mb_buffer() {
+        let mut stream = source(60_000_000, b"abc");
+        let read = read_frame(&mut stream, 64 << 20);
+        assert!(
+            matches!(&read, Err(SyncError::Io(io)) if io.kind() == std::io::ErrorKind::UnexpectedEof),
+            "{read:?}"
+        );
+        assert!(
+            stream.largest_buffer <= FRAME_CHUNK,
+            "{}",
+            stream.largest_buffer
+        );
+    }
+
+    #[test]
+    fn a_frame_longer_than_a_chunk_is_read_whole() {
+        let body: Vec<u8> = (0..3 * FRAME_CHUNK + 5).map(|i| i as u8).collect();
+        let mut stream = source(body.len() as u32, &body);
+        assert_eq!(read_frame(&mut stream, 64 << 20).unwrap(), body);
+    }
 }
