@@ -1,6 +1,6 @@
 //! The bodies of the fuzz targets in `fuzz/` (cargo-fuzz, outside the workspace). They
-//! live here so that the ordinary test run compiles them, feeds them random inputs and
-//! replays every input a fuzzer found (`tests/tests/fuzzing.rs`).
+//! live here so that the ordinary test run compiles them and feeds them their seeds and
+//! random inputs (`tests/tests/fuzzing.rs`).
 //!
 //! Each body panics only when the receive pipeline breaks a promise: a refused operation
 //! must leave the log exactly as it was, and nothing may panic on any input.

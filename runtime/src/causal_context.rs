@@ -400,13 +400,10 @@ impl DotRanks<'_> {
     pub(crate) fn rank(&self, dot: Dot) -> Option<u64> {
         let at = runs_starting_at_or_before(self.runs, dot).checked_sub(1)?;
         let run = self.runs.get(at)?;
-        (dot.seq() != 0 && run.replica == dot.replica() && dot.seq() <= run.last)
-            .then(|| {
-                self.before
-                    .get(at)
-                    .map(|before| before + (dot.seq() - run.first))
-            })
-            .flatten()
+        if dot.seq() == 0 || run.replica != dot.replica() || dot.seq() > run.last {
+            return None;
+        }
+        Some(self.before.get(at)? + (dot.seq() - run.first))
     }
 }
 

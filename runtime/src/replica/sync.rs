@@ -422,11 +422,16 @@ impl SyncSession {
             (error, _) => error,
         };
         let (outgoing, to_write) = std::sync::mpsc::channel::<Vec<u8>>();
+        // Which side failed first, so that the session reports that cause and not the
+        // other side's failure that the shutdown brought on.
+        let writer_failed_first = std::sync::atomic::AtomicBool::new(false);
         std::thread::scope(|scope| {
             let mut writer = stream.try_clone()?;
+            let writer_failed_first = &writer_failed_first;
             let writing = scope.spawn(move || -> Result<(), SyncError> {
                 for message in to_write {
                     if let Err(error) = write_frame(&mut writer, &message) {
+                        writer_failed_first.store(true, std::sync::atomic::Ordering::SeqCst);
                         // Unblocks the reader at once, and tells the peer.
                         let _ = writer.shutdown(std::net::Shutdown::Both);
                         return Err(timed_out(error));
@@ -437,6 +442,8 @@ impl SyncSession {
             let read = self
                 .read_loop(replica, stream, role, &outgoing)
                 .map_err(timed_out);
+            // Read before the shutdown below, which may fail a write in progress.
+            let writer_failed_first = writer_failed_first.load(std::sync::atomic::Ordering::SeqCst);
             if read.is_err() {
                 // Unblocks the writer, and tells the peer, who would wait forever.
                 let _ = stream.shutdown(std::net::Shutdown::Both);
@@ -445,8 +452,11 @@ impl SyncSession {
             let written = writing
                 .join()
                 .unwrap_or(Err(SyncError::Invalid("the writing thread panicked")));
-            // A failed write also fails the read it cut short: report the write's cause.
-            written.and(read)
+            if writer_failed_first {
+                written.and(read)
+            } else {
+                read.and(written)
+            }
         })
     }
 
