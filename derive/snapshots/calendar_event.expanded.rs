@@ -93,147 +93,254 @@ impl ::crdtype::wire::WireRecord for CalendarEventCrdt {
         })
     }
 }
-#[automatically_derived]
-impl ::crdtype::json::JsonDocument for CalendarEventCrdt {
-    const JSON_FIELDS: &'static [::crdtype::json::JsonFieldInfo] = &[
-        ::crdtype::json::JsonFieldInfo {
-            name: "title",
-            writable: true,
-            views: &[],
-        },
-        ::crdtype::json::JsonFieldInfo {
-            name: "utc_time",
-            writable: true,
-            views: &[],
-        },
-        ::crdtype::json::JsonFieldInfo {
-            name: "tz_offset",
-            writable: true,
-            views: &[],
-        },
-        ::crdtype::json::JsonFieldInfo {
-            name: "location",
-            writable: true,
-            views: &[],
-        },
-    ];
-    const VIEWS: &'static [&'static str] = &[];
-    fn json_write(
-        &mut self,
-        cx: &mut ::crdtype::json::WriteCx<'_>,
-        path: &[::std::string::String],
-        depth: usize,
-        action: &::crdtype::json::Action,
-        delta: &mut ::crdtype::CausalDotStore<Self>,
-    ) -> ::core::result::Result<(), ::crdtype::json::InputError> {
-        match path.get(depth).map(::std::string::String::as_str) {
-            ::core::option::Option::Some("title") => {
-                let part = ::crdtype::__private::JsonField::<
-                    String,
-                >::json_write(&mut self.title, cx, path, depth + 1, action)?;
-                ::crdtype::__private::absorb(
-                    &mut delta.store.title,
-                    &mut delta.context,
-                    part,
-                );
-            }
-            ::core::option::Option::Some("utc_time") => {
-                let part = ::crdtype::__private::JsonField::<
-                    i64,
-                >::json_write(&mut self.utc_time, cx, path, depth + 1, action)?;
-                ::crdtype::__private::absorb(
-                    &mut delta.store.utc_time,
-                    &mut delta.context,
-                    part,
-                );
-            }
-            ::core::option::Option::Some("tz_offset") => {
-                let part = ::crdtype::__private::JsonField::<
-                    i32,
-                >::json_write(&mut self.tz_offset, cx, path, depth + 1, action)?;
-                ::crdtype::__private::absorb(
-                    &mut delta.store.tz_offset,
-                    &mut delta.context,
-                    part,
-                );
-            }
-            ::core::option::Option::Some("location") => {
-                let part = ::crdtype::__private::JsonField::<
-                    String,
-                >::json_write(&mut self.location, cx, path, depth + 1, action)?;
-                ::crdtype::__private::absorb(
-                    &mut delta.store.location,
-                    &mut delta.context,
-                    part,
-                );
-            }
-            ::core::option::Option::Some(_) => cx.forbid(path),
-            ::core::option::Option::None => {
-                delta
-                    .join(
-                        ::crdtype::__private::nested_write(
-                            self,
-                            cx,
-                            path,
-                            depth,
-                            action,
-                        )?,
-                    );
-            }
-        }
-        ::core::result::Result::Ok(())
+const _: () = {
+    /// The whole-field writes of one input, each typed as it was read.
+    #[derive(::core::default::Default)]
+    pub struct __CrdtypeJsonInput {
+        title: ::core::option::Option<::core::option::Option<String>>,
+        utc_time: ::core::option::Option<::core::option::Option<i64>>,
+        tz_offset: ::core::option::Option<::core::option::Option<i32>>,
+        location: ::core::option::Option<::core::option::Option<String>>,
     }
-    fn json_read(
-        &self,
-        cx: &mut ::crdtype::json::ReadCx,
-        view: ::core::option::Option<&str>,
-    ) -> ::crdtype::__private::serde_json::Value {
-        cx.omit_unknown(self.unknown_fields.len());
-        let mut object = ::crdtype::__private::serde_json::Map::new();
-        if view.is_none_or(|view| <[&str]>::contains(&[], &view)) {
-            object
-                .insert(
-                    ::std::string::String::from("title"),
-                    ::crdtype::__private::JsonField::<String>::json_read(&self.title, cx),
-                );
+    #[automatically_derived]
+    impl ::crdtype::json::JsonDocument for CalendarEventCrdt {
+        type JsonInput = __CrdtypeJsonInput;
+        fn json_field(
+            name: &str,
+        ) -> ::core::option::Option<::crdtype::__private::InputField> {
+            match name {
+                "title" => {
+                    ::core::option::Option::Some(::crdtype::__private::InputField {
+                        index: 0usize,
+                        typed: true,
+                    })
+                }
+                "utc_time" => {
+                    ::core::option::Option::Some(::crdtype::__private::InputField {
+                        index: 1usize,
+                        typed: true,
+                    })
+                }
+                "tz_offset" => {
+                    ::core::option::Option::Some(::crdtype::__private::InputField {
+                        index: 2usize,
+                        typed: true,
+                    })
+                }
+                "location" => {
+                    ::core::option::Option::Some(::crdtype::__private::InputField {
+                        index: 3usize,
+                        typed: true,
+                    })
+                }
+                _ => ::core::option::Option::None,
+            }
         }
-        if view.is_none_or(|view| <[&str]>::contains(&[], &view)) {
-            object
-                .insert(
-                    ::std::string::String::from("utc_time"),
-                    ::crdtype::__private::JsonField::<i64>::json_read(&self.utc_time, cx),
-                );
-        }
-        if view.is_none_or(|view| <[&str]>::contains(&[], &view)) {
-            object
-                .insert(
-                    ::std::string::String::from("tz_offset"),
-                    ::crdtype::__private::JsonField::<
-                        i32,
-                    >::json_read(&self.tz_offset, cx),
-                );
-        }
-        if view.is_none_or(|view| <[&str]>::contains(&[], &view)) {
-            object
-                .insert(
-                    ::std::string::String::from("location"),
+        fn json_type<'de, D: ::crdtype::__private::serde::Deserializer<'de>>(
+            &self,
+            input: &mut Self::JsonInput,
+            index: usize,
+            value: D,
+        ) -> ::core::result::Result<(), ::crdtype::__private::TypeError<D::Error>> {
+            match index {
+                0usize => {
                     ::crdtype::__private::JsonField::<
                         String,
-                    >::json_read(&self.location, cx),
-                );
+                    >::json_type(&self.title, &mut input.title, value)
+                }
+                1usize => {
+                    ::crdtype::__private::JsonField::<
+                        i64,
+                    >::json_type(&self.utc_time, &mut input.utc_time, value)
+                }
+                2usize => {
+                    ::crdtype::__private::JsonField::<
+                        i32,
+                    >::json_type(&self.tz_offset, &mut input.tz_offset, value)
+                }
+                3usize => {
+                    ::crdtype::__private::JsonField::<
+                        String,
+                    >::json_type(&self.location, &mut input.location, value)
+                }
+                _ => {
+                    let _ = (input, value);
+                    ::core::result::Result::Ok(())
+                }
+            }
         }
-        ::crdtype::__private::serde_json::Value::Object(object)
-    }
-    fn combinable(path: &[::std::string::String], depth: usize) -> bool {
-        match path.get(depth).map(::std::string::String::as_str) {
-            ::core::option::Option::Some("title") => true,
-            ::core::option::Option::Some("utc_time") => true,
-            ::core::option::Option::Some("tz_offset") => true,
-            ::core::option::Option::Some("location") => true,
-            _ => true,
+        #[allow(unused_variables)]
+        fn json_apply(
+            &mut self,
+            input: Self::JsonInput,
+            cx: &mut ::crdtype::__private::ApplyCx<'_>,
+            delta: &mut Self,
+        ) {
+            if let ::core::option::Option::Some(value) = input.title {
+                ::crdtype::__private::JsonValueField::<
+                    String,
+                >::json_apply(&mut self.title, cx, value, &mut delta.title);
+            }
+            if let ::core::option::Option::Some(value) = input.utc_time {
+                ::crdtype::__private::JsonValueField::<
+                    i64,
+                >::json_apply(&mut self.utc_time, cx, value, &mut delta.utc_time);
+            }
+            if let ::core::option::Option::Some(value) = input.tz_offset {
+                ::crdtype::__private::JsonValueField::<
+                    i32,
+                >::json_apply(&mut self.tz_offset, cx, value, &mut delta.tz_offset);
+            }
+            if let ::core::option::Option::Some(value) = input.location {
+                ::crdtype::__private::JsonValueField::<
+                    String,
+                >::json_apply(&mut self.location, cx, value, &mut delta.location);
+            }
+        }
+        const JSON_FIELDS: &'static [::crdtype::json::JsonFieldInfo] = &[
+            ::crdtype::json::JsonFieldInfo {
+                name: "title",
+                writable: true,
+                views: &[],
+            },
+            ::crdtype::json::JsonFieldInfo {
+                name: "utc_time",
+                writable: true,
+                views: &[],
+            },
+            ::crdtype::json::JsonFieldInfo {
+                name: "tz_offset",
+                writable: true,
+                views: &[],
+            },
+            ::crdtype::json::JsonFieldInfo {
+                name: "location",
+                writable: true,
+                views: &[],
+            },
+        ];
+        const VIEWS: &'static [&'static str] = &[];
+        fn json_write(
+            &mut self,
+            cx: &mut ::crdtype::json::WriteCx<'_>,
+            path: &[::std::string::String],
+            depth: usize,
+            action: &::crdtype::json::Action,
+            delta: &mut ::crdtype::CausalDotStore<Self>,
+        ) -> ::core::result::Result<(), ::crdtype::json::InputError> {
+            match path.get(depth).map(::std::string::String::as_str) {
+                ::core::option::Option::Some("title") => {
+                    let part = ::crdtype::__private::JsonField::<
+                        String,
+                    >::json_write(&mut self.title, cx, path, depth + 1, action)?;
+                    ::crdtype::__private::absorb(
+                        &mut delta.store.title,
+                        &mut delta.context,
+                        part,
+                    );
+                }
+                ::core::option::Option::Some("utc_time") => {
+                    let part = ::crdtype::__private::JsonField::<
+                        i64,
+                    >::json_write(&mut self.utc_time, cx, path, depth + 1, action)?;
+                    ::crdtype::__private::absorb(
+                        &mut delta.store.utc_time,
+                        &mut delta.context,
+                        part,
+                    );
+                }
+                ::core::option::Option::Some("tz_offset") => {
+                    let part = ::crdtype::__private::JsonField::<
+                        i32,
+                    >::json_write(&mut self.tz_offset, cx, path, depth + 1, action)?;
+                    ::crdtype::__private::absorb(
+                        &mut delta.store.tz_offset,
+                        &mut delta.context,
+                        part,
+                    );
+                }
+                ::core::option::Option::Some("location") => {
+                    let part = ::crdtype::__private::JsonField::<
+                        String,
+                    >::json_write(&mut self.location, cx, path, depth + 1, action)?;
+                    ::crdtype::__private::absorb(
+                        &mut delta.store.location,
+                        &mut delta.context,
+                        part,
+                    );
+                }
+                ::core::option::Option::Some(_) => cx.forbid(path),
+                ::core::option::Option::None => {
+                    delta
+                        .join(
+                            ::crdtype::__private::nested_write(
+                                self,
+                                cx,
+                                path,
+                                depth,
+                                action,
+                            )?,
+                        );
+                }
+            }
+            ::core::result::Result::Ok(())
+        }
+        fn json_read(
+            &self,
+            cx: &mut ::crdtype::json::ReadCx,
+            view: ::core::option::Option<&str>,
+        ) -> ::crdtype::__private::serde_json::Value {
+            cx.omit_unknown(self.unknown_fields.len());
+            let mut object = ::crdtype::__private::serde_json::Map::new();
+            if view.is_none_or(|view| <[&str]>::contains(&[], &view)) {
+                object
+                    .insert(
+                        ::std::string::String::from("title"),
+                        ::crdtype::__private::JsonField::<
+                            String,
+                        >::json_read(&self.title, cx),
+                    );
+            }
+            if view.is_none_or(|view| <[&str]>::contains(&[], &view)) {
+                object
+                    .insert(
+                        ::std::string::String::from("utc_time"),
+                        ::crdtype::__private::JsonField::<
+                            i64,
+                        >::json_read(&self.utc_time, cx),
+                    );
+            }
+            if view.is_none_or(|view| <[&str]>::contains(&[], &view)) {
+                object
+                    .insert(
+                        ::std::string::String::from("tz_offset"),
+                        ::crdtype::__private::JsonField::<
+                            i32,
+                        >::json_read(&self.tz_offset, cx),
+                    );
+            }
+            if view.is_none_or(|view| <[&str]>::contains(&[], &view)) {
+                object
+                    .insert(
+                        ::std::string::String::from("location"),
+                        ::crdtype::__private::JsonField::<
+                            String,
+                        >::json_read(&self.location, cx),
+                    );
+            }
+            ::crdtype::__private::serde_json::Value::Object(object)
+        }
+        fn combinable(path: &[::std::string::String], depth: usize) -> bool {
+            match path.get(depth).map(::std::string::String::as_str) {
+                ::core::option::Option::Some("title") => true,
+                ::core::option::Option::Some("utc_time") => true,
+                ::core::option::Option::Some("tz_offset") => true,
+                ::core::option::Option::Some("location") => true,
+                _ => true,
+            }
         }
     }
-}
+};
 #[automatically_derived]
 impl ::crdtype::wire::WireStore for CalendarEventCrdt {
     fn encode_node(

@@ -127,253 +127,397 @@ impl ::crdtype::wire::WireRecord for MeetingCrdt {
         })
     }
 }
-#[automatically_derived]
-impl ::crdtype::json::JsonDocument for MeetingCrdt {
-    const JSON_FIELDS: &'static [::crdtype::json::JsonFieldInfo] = &[
-        ::crdtype::json::JsonFieldInfo {
-            name: "room",
-            writable: true,
-            views: &[],
-        },
-        ::crdtype::json::JsonFieldInfo {
-            name: "views",
-            writable: true,
-            views: &[],
-        },
-        ::crdtype::json::JsonFieldInfo {
-            name: "tags",
-            writable: true,
-            views: &[],
-        },
-        ::crdtype::json::JsonFieldInfo {
-            name: "cancelled_dates",
-            writable: true,
-            views: &[],
-        },
-        ::crdtype::json::JsonFieldInfo {
-            name: "pinned",
-            writable: true,
-            views: &[],
-        },
-        ::crdtype::json::JsonFieldInfo {
-            name: "place",
-            writable: true,
-            views: &[],
-        },
-        ::crdtype::json::JsonFieldInfo {
-            name: "attendees",
-            writable: true,
-            views: &[],
-        },
-        ::crdtype::json::JsonFieldInfo {
-            name: "priority",
-            writable: true,
-            views: &[],
-        },
-    ];
-    const VIEWS: &'static [&'static str] = &[];
-    fn json_write(
-        &mut self,
-        cx: &mut ::crdtype::json::WriteCx<'_>,
-        path: &[::std::string::String],
-        depth: usize,
-        action: &::crdtype::json::Action,
-        delta: &mut ::crdtype::CausalDotStore<Self>,
-    ) -> ::core::result::Result<(), ::crdtype::json::InputError> {
-        match path.get(depth).map(::std::string::String::as_str) {
-            ::core::option::Option::Some("room") => {
-                let part = ::crdtype::__private::JsonField::<
+const _: () = {
+    /// The whole-field writes of one input, each typed as it was read.
+    #[derive(::core::default::Default)]
+    pub struct __CrdtypeJsonInput {
+        room: ::core::option::Option<::core::option::Option<String>>,
+        views: ::core::option::Option<::core::option::Option<i64>>,
+        pinned: ::core::option::Option<::core::option::Option<bool>>,
+        priority: ::core::option::Option<::core::option::Option<u8>>,
+    }
+    #[automatically_derived]
+    impl ::crdtype::json::JsonDocument for MeetingCrdt {
+        type JsonInput = __CrdtypeJsonInput;
+        fn json_field(
+            name: &str,
+        ) -> ::core::option::Option<::crdtype::__private::InputField> {
+            match name {
+                "room" => {
+                    ::core::option::Option::Some(::crdtype::__private::InputField {
+                        index: 0usize,
+                        typed: true,
+                    })
+                }
+                "views" => {
+                    ::core::option::Option::Some(::crdtype::__private::InputField {
+                        index: 1usize,
+                        typed: true,
+                    })
+                }
+                "tags" => {
+                    ::core::option::Option::Some(::crdtype::__private::InputField {
+                        index: 2usize,
+                        typed: false,
+                    })
+                }
+                "cancelled_dates" => {
+                    ::core::option::Option::Some(::crdtype::__private::InputField {
+                        index: 3usize,
+                        typed: false,
+                    })
+                }
+                "pinned" => {
+                    ::core::option::Option::Some(::crdtype::__private::InputField {
+                        index: 4usize,
+                        typed: true,
+                    })
+                }
+                "place" => {
+                    ::core::option::Option::Some(::crdtype::__private::InputField {
+                        index: 5usize,
+                        typed: false,
+                    })
+                }
+                "attendees" => {
+                    ::core::option::Option::Some(::crdtype::__private::InputField {
+                        index: 6usize,
+                        typed: false,
+                    })
+                }
+                "priority" => {
+                    ::core::option::Option::Some(::crdtype::__private::InputField {
+                        index: 7usize,
+                        typed: true,
+                    })
+                }
+                _ => ::core::option::Option::None,
+            }
+        }
+        fn json_type<'de, D: ::crdtype::__private::serde::Deserializer<'de>>(
+            &self,
+            input: &mut Self::JsonInput,
+            index: usize,
+            value: D,
+        ) -> ::core::result::Result<(), ::crdtype::__private::TypeError<D::Error>> {
+            match index {
+                0usize => {
+                    ::crdtype::__private::JsonField::<
+                        String,
+                    >::json_type(&self.room, &mut input.room, value)
+                }
+                1usize => {
+                    ::crdtype::__private::JsonField::<
+                        i64,
+                    >::json_type(&self.views, &mut input.views, value)
+                }
+                4usize => {
+                    ::crdtype::__private::JsonField::<
+                        bool,
+                    >::json_type(&self.pinned, &mut input.pinned, value)
+                }
+                7usize => {
+                    ::crdtype::__private::JsonField::<
+                        u8,
+                    >::json_type(&self.priority, &mut input.priority, value)
+                }
+                _ => {
+                    let _ = (input, value);
+                    ::core::result::Result::Ok(())
+                }
+            }
+        }
+        #[allow(unused_variables)]
+        fn json_apply(
+            &mut self,
+            input: Self::JsonInput,
+            cx: &mut ::crdtype::__private::ApplyCx<'_>,
+            delta: &mut Self,
+        ) {
+            if let ::core::option::Option::Some(value) = input.room {
+                ::crdtype::__private::JsonValueField::<
                     String,
-                >::json_write(&mut self.room, cx, path, depth + 1, action)?;
-                ::crdtype::__private::absorb(
-                    &mut delta.store.room,
-                    &mut delta.context,
-                    part,
-                );
+                >::json_apply(&mut self.room, cx, value, &mut delta.room);
             }
-            ::core::option::Option::Some("views") => {
-                let part = ::crdtype::__private::JsonField::<
+            if let ::core::option::Option::Some(value) = input.views {
+                ::crdtype::__private::JsonValueField::<
                     i64,
-                >::json_write(&mut self.views, cx, path, depth + 1, action)?;
-                ::crdtype::__private::absorb(
-                    &mut delta.store.views,
-                    &mut delta.context,
-                    part,
-                );
+                >::json_apply(&mut self.views, cx, value, &mut delta.views);
             }
-            ::core::option::Option::Some("tags") => {
-                let part = ::crdtype::__private::JsonField::<
-                    BTreeSet<String>,
-                >::json_write(&mut self.tags, cx, path, depth + 1, action)?;
-                ::crdtype::__private::absorb(
-                    &mut delta.store.tags,
-                    &mut delta.context,
-                    part,
-                );
-            }
-            ::core::option::Option::Some("cancelled_dates") => {
-                let part = ::crdtype::__private::JsonField::<
-                    BTreeSet<u32>,
-                >::json_write(&mut self.cancelled_dates, cx, path, depth + 1, action)?;
-                ::crdtype::__private::absorb(
-                    &mut delta.store.cancelled_dates,
-                    &mut delta.context,
-                    part,
-                );
-            }
-            ::core::option::Option::Some("pinned") => {
-                let part = ::crdtype::__private::JsonField::<
+            if let ::core::option::Option::Some(value) = input.pinned {
+                ::crdtype::__private::JsonValueField::<
                     bool,
-                >::json_write(&mut self.pinned, cx, path, depth + 1, action)?;
-                ::crdtype::__private::absorb(
-                    &mut delta.store.pinned,
-                    &mut delta.context,
-                    part,
-                );
+                >::json_apply(&mut self.pinned, cx, value, &mut delta.pinned);
             }
-            ::core::option::Option::Some("place") => {
-                let part = ::crdtype::__private::nested_write(
-                    &mut self.place,
-                    cx,
-                    path,
-                    depth + 1,
-                    action,
-                )?;
-                ::crdtype::__private::absorb(
-                    &mut delta.store.place,
-                    &mut delta.context,
-                    part,
-                );
-            }
-            ::core::option::Option::Some("attendees") => {
-                let part = ::crdtype::__private::map_write(
-                    &mut self.attendees,
-                    cx,
-                    path,
-                    depth + 1,
-                    action,
-                )?;
-                ::crdtype::__private::absorb(
-                    &mut delta.store.attendees,
-                    &mut delta.context,
-                    part,
-                );
-            }
-            ::core::option::Option::Some("priority") => {
-                let part = ::crdtype::__private::JsonField::<
+            if let ::core::option::Option::Some(value) = input.priority {
+                ::crdtype::__private::JsonValueField::<
                     u8,
-                >::json_write(&mut self.priority, cx, path, depth + 1, action)?;
-                ::crdtype::__private::absorb(
-                    &mut delta.store.priority,
-                    &mut delta.context,
-                    part,
-                );
+                >::json_apply(&mut self.priority, cx, value, &mut delta.priority);
             }
-            ::core::option::Option::Some(_) => cx.forbid(path),
-            ::core::option::Option::None => {
-                delta
-                    .join(
-                        ::crdtype::__private::nested_write(
-                            self,
-                            cx,
-                            path,
-                            depth,
-                            action,
-                        )?,
+        }
+        const JSON_FIELDS: &'static [::crdtype::json::JsonFieldInfo] = &[
+            ::crdtype::json::JsonFieldInfo {
+                name: "room",
+                writable: true,
+                views: &[],
+            },
+            ::crdtype::json::JsonFieldInfo {
+                name: "views",
+                writable: true,
+                views: &[],
+            },
+            ::crdtype::json::JsonFieldInfo {
+                name: "tags",
+                writable: true,
+                views: &[],
+            },
+            ::crdtype::json::JsonFieldInfo {
+                name: "cancelled_dates",
+                writable: true,
+                views: &[],
+            },
+            ::crdtype::json::JsonFieldInfo {
+                name: "pinned",
+                writable: true,
+                views: &[],
+            },
+            ::crdtype::json::JsonFieldInfo {
+                name: "place",
+                writable: true,
+                views: &[],
+            },
+            ::crdtype::json::JsonFieldInfo {
+                name: "attendees",
+                writable: true,
+                views: &[],
+            },
+            ::crdtype::json::JsonFieldInfo {
+                name: "priority",
+                writable: true,
+                views: &[],
+            },
+        ];
+        const VIEWS: &'static [&'static str] = &[];
+        fn json_write(
+            &mut self,
+            cx: &mut ::crdtype::json::WriteCx<'_>,
+            path: &[::std::string::String],
+            depth: usize,
+            action: &::crdtype::json::Action,
+            delta: &mut ::crdtype::CausalDotStore<Self>,
+        ) -> ::core::result::Result<(), ::crdtype::json::InputError> {
+            match path.get(depth).map(::std::string::String::as_str) {
+                ::core::option::Option::Some("room") => {
+                    let part = ::crdtype::__private::JsonField::<
+                        String,
+                    >::json_write(&mut self.room, cx, path, depth + 1, action)?;
+                    ::crdtype::__private::absorb(
+                        &mut delta.store.room,
+                        &mut delta.context,
+                        part,
+                    );
+                }
+                ::core::option::Option::Some("views") => {
+                    let part = ::crdtype::__private::JsonField::<
+                        i64,
+                    >::json_write(&mut self.views, cx, path, depth + 1, action)?;
+                    ::crdtype::__private::absorb(
+                        &mut delta.store.views,
+                        &mut delta.context,
+                        part,
+                    );
+                }
+                ::core::option::Option::Some("tags") => {
+                    let part = ::crdtype::__private::JsonField::<
+                        BTreeSet<String>,
+                    >::json_write(&mut self.tags, cx, path, depth + 1, action)?;
+                    ::crdtype::__private::absorb(
+                        &mut delta.store.tags,
+                        &mut delta.context,
+                        part,
+                    );
+                }
+                ::core::option::Option::Some("cancelled_dates") => {
+                    let part = ::crdtype::__private::JsonField::<
+                        BTreeSet<u32>,
+                    >::json_write(
+                        &mut self.cancelled_dates,
+                        cx,
+                        path,
+                        depth + 1,
+                        action,
+                    )?;
+                    ::crdtype::__private::absorb(
+                        &mut delta.store.cancelled_dates,
+                        &mut delta.context,
+                        part,
+                    );
+                }
+                ::core::option::Option::Some("pinned") => {
+                    let part = ::crdtype::__private::JsonField::<
+                        bool,
+                    >::json_write(&mut self.pinned, cx, path, depth + 1, action)?;
+                    ::crdtype::__private::absorb(
+                        &mut delta.store.pinned,
+                        &mut delta.context,
+                        part,
+                    );
+                }
+                ::core::option::Option::Some("place") => {
+                    let part = ::crdtype::__private::nested_write(
+                        &mut self.place,
+                        cx,
+                        path,
+                        depth + 1,
+                        action,
+                    )?;
+                    ::crdtype::__private::absorb(
+                        &mut delta.store.place,
+                        &mut delta.context,
+                        part,
+                    );
+                }
+                ::core::option::Option::Some("attendees") => {
+                    let part = ::crdtype::__private::map_write(
+                        &mut self.attendees,
+                        cx,
+                        path,
+                        depth + 1,
+                        action,
+                    )?;
+                    ::crdtype::__private::absorb(
+                        &mut delta.store.attendees,
+                        &mut delta.context,
+                        part,
+                    );
+                }
+                ::core::option::Option::Some("priority") => {
+                    let part = ::crdtype::__private::JsonField::<
+                        u8,
+                    >::json_write(&mut self.priority, cx, path, depth + 1, action)?;
+                    ::crdtype::__private::absorb(
+                        &mut delta.store.priority,
+                        &mut delta.context,
+                        part,
+                    );
+                }
+                ::core::option::Option::Some(_) => cx.forbid(path),
+                ::core::option::Option::None => {
+                    delta
+                        .join(
+                            ::crdtype::__private::nested_write(
+                                self,
+                                cx,
+                                path,
+                                depth,
+                                action,
+                            )?,
+                        );
+                }
+            }
+            ::core::result::Result::Ok(())
+        }
+        fn json_read(
+            &self,
+            cx: &mut ::crdtype::json::ReadCx,
+            view: ::core::option::Option<&str>,
+        ) -> ::crdtype::__private::serde_json::Value {
+            cx.omit_unknown(self.unknown_fields.len());
+            let mut object = ::crdtype::__private::serde_json::Map::new();
+            if view.is_none_or(|view| <[&str]>::contains(&[], &view)) {
+                object
+                    .insert(
+                        ::std::string::String::from("room"),
+                        ::crdtype::__private::JsonField::<
+                            String,
+                        >::json_read(&self.room, cx),
                     );
             }
-        }
-        ::core::result::Result::Ok(())
-    }
-    fn json_read(
-        &self,
-        cx: &mut ::crdtype::json::ReadCx,
-        view: ::core::option::Option<&str>,
-    ) -> ::crdtype::__private::serde_json::Value {
-        cx.omit_unknown(self.unknown_fields.len());
-        let mut object = ::crdtype::__private::serde_json::Map::new();
-        if view.is_none_or(|view| <[&str]>::contains(&[], &view)) {
-            object
-                .insert(
-                    ::std::string::String::from("room"),
-                    ::crdtype::__private::JsonField::<String>::json_read(&self.room, cx),
-                );
-        }
-        if view.is_none_or(|view| <[&str]>::contains(&[], &view)) {
-            object
-                .insert(
-                    ::std::string::String::from("views"),
-                    ::crdtype::__private::JsonField::<i64>::json_read(&self.views, cx),
-                );
-        }
-        if view.is_none_or(|view| <[&str]>::contains(&[], &view)) {
-            object
-                .insert(
-                    ::std::string::String::from("tags"),
-                    ::crdtype::__private::JsonField::<
-                        BTreeSet<String>,
-                    >::json_read(&self.tags, cx),
-                );
-        }
-        if view.is_none_or(|view| <[&str]>::contains(&[], &view)) {
-            object
-                .insert(
-                    ::std::string::String::from("cancelled_dates"),
-                    ::crdtype::__private::JsonField::<
-                        BTreeSet<u32>,
-                    >::json_read(&self.cancelled_dates, cx),
-                );
-        }
-        if view.is_none_or(|view| <[&str]>::contains(&[], &view)) {
-            object
-                .insert(
-                    ::std::string::String::from("pinned"),
-                    ::crdtype::__private::JsonField::<bool>::json_read(&self.pinned, cx),
-                );
-        }
-        if view.is_none_or(|view| <[&str]>::contains(&[], &view)) {
-            object
-                .insert(
-                    ::std::string::String::from("place"),
-                    <PlaceCrdt as ::crdtype::json::JsonDocument>::json_read(
-                        &self.place,
-                        cx,
-                        None,
-                    ),
-                );
-        }
-        if view.is_none_or(|view| <[&str]>::contains(&[], &view)) {
-            object
-                .insert(
-                    ::std::string::String::from("attendees"),
-                    ::crdtype::__private::map_read(&self.attendees, cx),
-                );
-        }
-        if view.is_none_or(|view| <[&str]>::contains(&[], &view)) {
-            object
-                .insert(
-                    ::std::string::String::from("priority"),
-                    ::crdtype::__private::JsonField::<u8>::json_read(&self.priority, cx),
-                );
-        }
-        ::crdtype::__private::serde_json::Value::Object(object)
-    }
-    fn combinable(path: &[::std::string::String], depth: usize) -> bool {
-        match path.get(depth).map(::std::string::String::as_str) {
-            ::core::option::Option::Some("room") => true,
-            ::core::option::Option::Some("views") => true,
-            ::core::option::Option::Some("tags") => true,
-            ::core::option::Option::Some("cancelled_dates") => false,
-            ::core::option::Option::Some("pinned") => true,
-            ::core::option::Option::Some("place") => {
-                <PlaceCrdt as ::crdtype::json::JsonDocument>::combinable(path, depth + 1)
+            if view.is_none_or(|view| <[&str]>::contains(&[], &view)) {
+                object
+                    .insert(
+                        ::std::string::String::from("views"),
+                        ::crdtype::__private::JsonField::<
+                            i64,
+                        >::json_read(&self.views, cx),
+                    );
             }
-            ::core::option::Option::Some("attendees") => path.len() <= depth + 2,
-            ::core::option::Option::Some("priority") => true,
-            _ => true,
+            if view.is_none_or(|view| <[&str]>::contains(&[], &view)) {
+                object
+                    .insert(
+                        ::std::string::String::from("tags"),
+                        ::crdtype::__private::JsonField::<
+                            BTreeSet<String>,
+                        >::json_read(&self.tags, cx),
+                    );
+            }
+            if view.is_none_or(|view| <[&str]>::contains(&[], &view)) {
+                object
+                    .insert(
+                        ::std::string::String::from("cancelled_dates"),
+                        ::crdtype::__private::JsonField::<
+                            BTreeSet<u32>,
+                        >::json_read(&self.cancelled_dates, cx),
+                    );
+            }
+            if view.is_none_or(|view| <[&str]>::contains(&[], &view)) {
+                object
+                    .insert(
+                        ::std::string::String::from("pinned"),
+                        ::crdtype::__private::JsonField::<
+                            bool,
+                        >::json_read(&self.pinned, cx),
+                    );
+            }
+            if view.is_none_or(|view| <[&str]>::contains(&[], &view)) {
+                object
+                    .insert(
+                        ::std::string::String::from("place"),
+                        <PlaceCrdt as ::crdtype::json::JsonDocument>::json_read(
+                            &self.place,
+                            cx,
+                            None,
+                        ),
+                    );
+            }
+            if view.is_none_or(|view| <[&str]>::contains(&[], &view)) {
+                object
+                    .insert(
+                        ::std::string::String::from("attendees"),
+                        ::crdtype::__private::map_read(&self.attendees, cx),
+                    );
+            }
+            if view.is_none_or(|view| <[&str]>::contains(&[], &view)) {
+                object
+                    .insert(
+                        ::std::string::String::from("priority"),
+                        ::crdtype::__private::JsonField::<
+                            u8,
+                        >::json_read(&self.priority, cx),
+                    );
+            }
+            ::crdtype::__private::serde_json::Value::Object(object)
+        }
+        fn combinable(path: &[::std::string::String], depth: usize) -> bool {
+            match path.get(depth).map(::std::string::String::as_str) {
+                ::core::option::Option::Some("room") => true,
+                ::core::option::Option::Some("views") => true,
+                ::core::option::Option::Some("tags") => true,
+                ::core::option::Option::Some("cancelled_dates") => false,
+                ::core::option::Option::Some("pinned") => true,
+                ::core::option::Option::Some("place") => {
+                    <PlaceCrdt as ::crdtype::json::JsonDocument>::combinable(
+                        path,
+                        depth + 1,
+                    )
+                }
+                ::core::option::Option::Some("attendees") => path.len() <= depth + 2,
+                ::core::option::Option::Some("priority") => true,
+                _ => true,
+            }
         }
     }
-}
+};
 #[automatically_derived]
 impl ::crdtype::wire::WireStore for MeetingCrdt {
     fn encode_node(

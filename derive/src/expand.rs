@@ -3,7 +3,7 @@
 
 use crdtype_model::syntax::Model;
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
 
 use crate::kinds::{FieldCode, default_value, field_code};
 use crate::schema::schema_expr;
@@ -67,6 +67,45 @@ pub(crate) fn derive(model: &Model<'_>) -> TokenStream {
     let input_idents = inputs.iter().map(|(_, ident, _)| ident);
     let input_writes = inputs.iter().map(|(_, _, write)| write);
     let json_reads = replicated.iter().map(|(_, code, _)| &code.json_read);
+    // The fields input writes whole by one value, typed as it is read.
+    let typed: Vec<(usize, &syn::Ident, &syn::Type, proc_macro2::Span)> = model
+        .replicated()
+        .enumerate()
+        .filter(|(_, (field, kind))| typed_on_reading(field, *kind))
+        .map(|(index, (field, _))| (index, field.ident, &field.field.ty, field.type_span()))
+        .collect();
+    let json_field_arms = model
+        .replicated()
+        .enumerate()
+        .map(|(index, (field, kind))| {
+            let name = &field.name;
+            let typed = typed_on_reading(field, kind);
+            quote! {
+                #name => ::core::option::Option::Some(::crdtype::__private::InputField {
+                    index: #index,
+                    typed: #typed,
+                }),
+            }
+        });
+    let input_slots = typed.iter().map(|(_, ident, ty, span)| {
+        quote_spanned!(*span=> #ident: ::core::option::Option<::core::option::Option<#ty>>,)
+    });
+    let json_type_arms = typed.iter().map(|(index, ident, ty, span)| {
+        quote_spanned! {*span=>
+            #index => ::crdtype::__private::JsonField::<#ty>::json_type(
+                &self.#ident, &mut input.#ident, value,
+            ),
+        }
+    });
+    let json_applies = typed.iter().map(|(_, ident, ty, span)| {
+        quote_spanned! {*span=>
+            if let ::core::option::Option::Some(value) = input.#ident {
+                ::crdtype::__private::JsonValueField::<#ty>::json_apply(
+                    &mut self.#ident, cx, value, &mut delta.#ident,
+                );
+            }
+        }
+    });
     let combinables = replicated.iter().map(|(_, code, _)| &code.combinable);
     let encode_fields = replicated.iter().map(|(_, code, _)| &code.encode);
     let decode_fields = replicated.iter().map(|(_, code, _)| &code.decode);
@@ -142,8 +181,51 @@ pub(crate) fn derive(model: &Model<'_>) -> TokenStream {
             }
         }
 
+        // In a block, so that the type of typed input stays out of the user's namespace.
+        const _: () = {
+        /// The whole-field writes of one input, each typed as it was read.
+        #[derive(::core::default::Default)]
+        pub struct __CrdtypeJsonInput {
+            #(#input_slots)*
+        }
+
         #[automatically_derived]
         impl ::crdtype::json::JsonDocument for #store {
+            type JsonInput = __CrdtypeJsonInput;
+
+            fn json_field(name: &str) -> ::core::option::Option<::crdtype::__private::InputField> {
+                match name {
+                    #(#json_field_arms)*
+                    _ => ::core::option::Option::None,
+                }
+            }
+
+            fn json_type<'de, D: ::crdtype::__private::serde::Deserializer<'de>>(
+                &self,
+                input: &mut Self::JsonInput,
+                index: usize,
+                value: D,
+            ) -> ::core::result::Result<(), ::crdtype::__private::TypeError<D::Error>> {
+                match index {
+                    #(#json_type_arms)*
+                    // Not a typed field: the runtime never asks.
+                    _ => {
+                        let _ = (input, value);
+                        ::core::result::Result::Ok(())
+                    }
+                }
+            }
+
+            #[allow(unused_variables)]
+            fn json_apply(
+                &mut self,
+                input: Self::JsonInput,
+                cx: &mut ::crdtype::__private::ApplyCx<'_>,
+                delta: &mut Self,
+            ) {
+                #(#json_applies)*
+            }
+
             const JSON_FIELDS: &'static [::crdtype::json::JsonFieldInfo] = &[#(
                 ::crdtype::json::JsonFieldInfo {
                     name: #field_names,
@@ -199,6 +281,7 @@ pub(crate) fn derive(model: &Model<'_>) -> TokenStream {
                 }
             }
         }
+        };
 
         #[automatically_derived]
         impl ::crdtype::wire::WireStore for #store {
@@ -302,6 +385,17 @@ pub(crate) fn derive(model: &Model<'_>) -> TokenStream {
             }
         }
     }
+}
+
+/// Whether input writes `field` whole, by one value typed as it is read (a register, a
+/// counter, a flag), rather than by operations checked and applied on the generic path.
+fn typed_on_reading(
+    field: &crdtype_model::syntax::FieldModel<'_>,
+    kind: crdtype_model::Kind,
+) -> bool {
+    use crdtype_model::Kind;
+    // A register whose type changed converts on writing, so it takes the generic path.
+    matches!(kind, Kind::Lww | Kind::Mv | Kind::Counter | Kind::Flag) && field.was.is_none()
 }
 
 fn kind_description(kind: crdtype_model::Kind) -> &'static str {

@@ -2,10 +2,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+pub use serde;
 pub use serde_json;
 
 pub use crate::json::fields::{
-    JsonField, map_read, map_write, nested_write, retyped_read, retyped_write,
+    ApplyCx, InputField, JsonField, JsonValueField, TypeError, map_read, map_write, nested_write,
+    retyped_read, retyped_write,
 };
 use crate::{
     AwSet, CausalContext, CausalDotStore, Crdt, DotStore, Entry, OrMap, PnCounter, ReplicaId,

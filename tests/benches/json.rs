@@ -74,21 +74,13 @@ fn canonicalize_10_ops(bencher: Bencher<'_, '_>) {
         .bench_local_values(canonicalize);
 }
 
-/// One parsed operation of each action applied (checked, then written): the cost per
-/// field operation without parsing.
+/// One parsed operation of each action, as a batch of its own (checked, then written):
+/// the cost of a one-operation input without parsing.
 #[divan::bench(args = ["add", "modify", "delete"])]
 fn apply_one_parsed_op(bencher: Bencher<'_, '_>, action: &str) {
     let mut state = state();
     let at = stamp(2_000);
-    let op = Op {
-        path: vec!["title".to_owned()],
-        action: match action {
-            "add" => Action::Add(json!("Retro")),
-            "modify" => Action::Modify(json!("Retro")),
-            _ => Action::Delete,
-        },
-    };
-    let ops = [op];
+    let ops = [parsed_op("title", action)];
     bencher.bench_local(|| {
         state
             .apply_ops(black_box(&ops), at, Forbidden::Reject)
@@ -96,8 +88,69 @@ fn apply_one_parsed_op(bencher: Bencher<'_, '_>, action: &str) {
     });
 }
 
-/// The input filter on one field input may not write (`Meeting::views` is read-only):
-/// the operation is checked and dropped.
+/// An operation on the event's field `field`, with a value of its type.
+fn parsed_op(field: &str, action: &str) -> Op {
+    let value = match field {
+        "title" => json!("Retro"),
+        "location" => json!("Room 5"),
+        "utc_time" => json!(1_767_229_200_000_000_i64),
+        _ => json!(7_200),
+    };
+    Op {
+        path: vec![field.to_owned()],
+        action: match action {
+            "add" => Action::Add(value),
+            "modify" => Action::Modify(value),
+            _ => Action::Delete,
+        },
+    }
+}
+
+/// A patch of four parsed operations of one action, one per field of the event (two
+/// strings, two integers), applied as one batch. Against `apply_one_parsed_op`, the cost
+/// of an operation beyond the first: (this - that) / 3.
+#[divan::bench(args = ["add", "modify", "delete"])]
+fn apply_4_parsed_ops(bencher: Bencher<'_, '_>, action: &str) {
+    let mut state = state();
+    let at = stamp(2_000);
+    let ops: Vec<Op> = ["title", "utc_time", "tz_offset", "location"]
+        .into_iter()
+        .map(|field| parsed_op(field, action))
+        .collect();
+    bencher.bench_local(|| {
+        state
+            .apply_ops(black_box(&ops), at, Forbidden::Reject)
+            .unwrap()
+    });
+}
+
+/// The input filter alone, on the names of a merge patch to a `Meeting`: six writable
+/// fields, one read-only, one unknown. Divide by 8 for the cost per field.
+#[divan::bench]
+fn input_filter_8_fields(bencher: Bencher<'_, '_>) {
+    use crdtype::json::JsonDocument;
+    let names = [
+        "title",
+        "room",
+        "views",
+        "tags",
+        "pinned",
+        "place",
+        "attendees",
+        "agenda",
+    ];
+    bencher.bench_local(|| {
+        black_box(names)
+            .into_iter()
+            .filter(|name| {
+                crdtype_tests::MeetingCrdt::input_field(name).is_some_and(|field| field.writable)
+            })
+            .count()
+    });
+}
+
+/// The input filter on one field input may not write (`Meeting::views` is read-only),
+/// in a batch of its own: the operation is checked and dropped, and the drop reported.
 #[divan::bench]
 fn filter_one_read_only_field(bencher: Bencher<'_, '_>) {
     let mut state = crdtype_tests::MeetingCrdt::from_value(&Default::default(), stamp(1_000));

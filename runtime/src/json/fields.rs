@@ -3,16 +3,16 @@
 
 use std::collections::BTreeSet;
 
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
 use super::canonical::pointer;
 use super::{Action, InputError};
 use crate::__private::{CounterValue, SetCrdt, write_counter, write_set};
 use crate::{
-    AwSet, CausalContext, CausalDotStore, DotStore, Entry, EwFlag, LwwRegister, MvRegister, OrMap,
-    PnCounter, Retyped, Timestamp, TwoPhaseSet, TypedStore,
+    AwSet, CausalContext, CausalDotStore, ContextBuilder, DotStore, Entry, EwFlag, LwwRegister,
+    MvRegister, OrMap, PnCounter, Retyped, Timestamp, TwoPhaseSet, TypedStore,
 };
 
 /// A store that `#[derive(Crdt)]` generated, with JSON input and output.
@@ -44,6 +44,73 @@ pub trait JsonDocument: TypedStore {
     /// inside a map entry.
     #[doc(hidden)]
     fn combinable(path: &[String], depth: usize) -> bool;
+
+    /// The whole-field writes of one input to the fields it types as it reads them (the
+    /// [`JsonValueField`]s), held until the whole input has been checked.
+    #[doc(hidden)]
+    type JsonInput: Default;
+
+    /// The replicated field named `name`, found by a `match` on the names.
+    #[doc(hidden)]
+    fn json_field(name: &str) -> Option<InputField>;
+
+    /// The replicated field named `name`, as input sees it: the input filter writes it
+    /// only if it is [`writable`](JsonFieldInfo::writable).
+    ///
+    /// ```
+    /// use crdtype::Crdt;
+    /// use crdtype::json::JsonDocument;
+    ///
+    /// #[derive(Crdt, Clone, Debug, Default, PartialEq)]
+    /// struct Profile {
+    ///     name: String,
+    ///     #[crdt(read_only)]
+    ///     karma: i64,
+    /// }
+    ///
+    /// let writable = |name| ProfileCrdt::input_field(name).is_some_and(|field| field.writable);
+    /// assert!(writable("name"));
+    /// assert!(!writable("karma"));
+    /// assert!(!writable("unknown"));
+    /// ```
+    #[inline]
+    fn input_field(name: &str) -> Option<&'static JsonFieldInfo> {
+        find_field::<Self>(name).map(|(_, info)| info)
+    }
+
+    /// Reads the value of the typed field at `index` into `input`.
+    #[doc(hidden)]
+    fn json_type<'de, D: Deserializer<'de>>(
+        &self,
+        input: &mut Self::JsonInput,
+        index: usize,
+        value: D,
+    ) -> Result<(), TypeError<D::Error>>;
+
+    /// Applies the writes of `input`, adding them to `delta`, the input's delta (empty in
+    /// those fields before).
+    #[doc(hidden)]
+    fn json_apply(&mut self, input: Self::JsonInput, cx: &mut ApplyCx<'_>, delta: &mut Self);
+}
+
+/// The replicated field of `S` named `name`, with its place and how input writes it.
+#[inline]
+pub(crate) fn find_field<S: JsonDocument>(
+    name: &str,
+) -> Option<(InputField, &'static JsonFieldInfo)> {
+    let field = S::json_field(name)?;
+    Some((field, S::JSON_FIELDS.get(field.index)?))
+}
+
+/// A replicated field, as input finds it by name.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug)]
+pub struct InputField {
+    /// Its place in [`JsonDocument::JSON_FIELDS`].
+    pub index: usize,
+    /// Whether input writes it whole, by one value typed on reading
+    /// ([`JsonDocument::json_type`]); the other fields take operations.
+    pub typed: bool,
 }
 
 /// One replicated field as JSON input and output see it.
@@ -87,6 +154,9 @@ impl<'c> WriteCx<'c> {
 
     /// The paths found that input may not write, sorted, each once.
     pub(crate) fn into_dropped(mut self) -> Vec<String> {
+        if self.dropped.is_empty() {
+            return self.dropped;
+        }
         self.dropped.sort_unstable();
         self.dropped.dedup();
         self.dropped
@@ -148,10 +218,34 @@ pub trait JsonField<Plain>: DotStore + Sized {
 
     /// The field's value as JSON.
     fn json_read(&self, cx: &mut ReadCx) -> Value;
+
+    /// The field's whole value read from input, `None` for `null`.
+    fn json_value<'de, D: Deserializer<'de>>(value: D) -> Result<Option<Plain>, D::Error>;
+
+    /// [`json_value`](Self::json_value) into `slot` (`Some(None)` for `null`), or the
+    /// error with the type that was expected. Takes the field so that generated code
+    /// calls it as it calls [`json_write`](Self::json_write), and a type without serde
+    /// support gets the same errors, once.
+    fn json_type<'de, D: Deserializer<'de>>(
+        &self,
+        slot: &mut Option<Option<Plain>>,
+        value: D,
+    ) -> Result<(), TypeError<D::Error>> {
+        match Self::json_value(value) {
+            Ok(value) => {
+                *slot = Some(value);
+                Ok(())
+            }
+            Err(error) => Err(TypeError {
+                error,
+                expected: type_name::<Plain>,
+            }),
+        }
+    }
 }
 
 /// The value an action writes, or `None` for a reset (`Delete`, or a `null`).
-fn written(action: &Action) -> Option<&Value> {
+pub(crate) fn written(action: &Action) -> Option<&Value> {
     match action {
         Action::Add(value) | Action::Modify(value) | Action::Merge(value) if !value.is_null() => {
             Some(value)
@@ -161,7 +255,7 @@ fn written(action: &Action) -> Option<&Value> {
 }
 
 /// `value` as a `T`, or a type error at `path`.
-fn typed<T: DeserializeOwned>(value: &Value, path: &[String]) -> Result<T, InputError> {
+pub(crate) fn typed<T: DeserializeOwned>(value: &Value, path: &[String]) -> Result<T, InputError> {
     T::deserialize(value).map_err(|error| InputError::Type {
         path: pointer(path),
         expected: type_name::<T>(),
@@ -209,7 +303,7 @@ fn json_of<T: Serialize>(value: &T) -> Value {
 }
 
 /// Refuses a path that goes inside a field without members.
-fn no_members(path: &[String], depth: usize) -> Result<(), InputError> {
+pub(crate) fn no_members(path: &[String], depth: usize) -> Result<(), InputError> {
     if depth < path.len() {
         return Err(InputError::NoMembers {
             path: pointer(path),
@@ -219,115 +313,189 @@ fn no_members(path: &[String], depth: usize) -> Result<(), InputError> {
     Ok(())
 }
 
-/// What an action does to a field with a single value, once typed.
-enum Write<T> {
-    /// Only checking: nothing to do.
-    Checked,
-    /// Write this value.
-    Set(T),
-    /// Reset the field.
-    Reset,
+/// The state of applying the typed writes of one input: the document's causal context
+/// and the stamp it writes with, and the context of the delta being gathered.
+pub struct ApplyCx<'c> {
+    context: &'c mut CausalContext,
+    stamp: Timestamp,
+    delta_context: ContextBuilder,
+    absorbed: CausalContext,
 }
 
-/// The action on a single-valued field, typed (so a wrong type is an error while
-/// checking).
-fn single<T: DeserializeOwned>(
+impl std::fmt::Debug for ApplyCx<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApplyCx")
+            .field("stamp", &self.stamp)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'c> ApplyCx<'c> {
+    pub(crate) fn new(context: &'c mut CausalContext, stamp: Timestamp) -> Self {
+        Self {
+            context,
+            stamp,
+            delta_context: ContextBuilder::new(),
+            absorbed: CausalContext::new(),
+        }
+    }
+
+    /// The context of the delta of every write applied, into `context` (empty before).
+    pub(crate) fn finish_into(mut self, context: &mut CausalContext) {
+        *context = self.delta_context.build();
+        if !self.absorbed.is_empty() {
+            context.join(&self.absorbed);
+        }
+    }
+
+    /// Makes `part`, the delta of a field written once in this input, that field's delta.
+    fn absorb<F: DotStore>(&mut self, delta: &mut F, part: CausalDotStore<F>) {
+        *delta = part.store;
+        self.absorbed.join(&part.context);
+    }
+}
+
+/// A field that input writes whole, by one value or a reset: a register, a counter, a
+/// flag. Its input is typed as soon as it is read ([`JsonField::json_value`]), and
+/// applied without a second look.
+pub trait JsonValueField<Plain> {
+    /// Writes `value`, or resets the field for `None`, into this field and into `delta`,
+    /// the field's part of the input's delta (empty before; this field is written once).
+    fn json_apply(&mut self, cx: &mut ApplyCx<'_>, value: Option<Plain>, delta: &mut Self);
+}
+
+/// A value of input that does not have its field's type.
+#[derive(Debug)]
+pub struct TypeError<E> {
+    /// What the deserializer said.
+    pub error: E,
+    /// The field's type, as Rust names it.
+    pub expected: fn() -> String,
+}
+
+impl<E: std::fmt::Display> TypeError<E> {
+    /// The error as input reports it, at `path`.
+    pub(crate) fn at(&self, path: String) -> InputError {
+        InputError::Type {
+            path,
+            expected: (self.expected)(),
+            reason: self.error.to_string(),
+        }
+    }
+}
+
+/// The value `action` writes to a single-valued field, typed (so a wrong type is an error
+/// while checking): `Some(None)` for a reset, and `None` while only checking.
+fn single_value<T: DeserializeOwned>(
     cx: &WriteCx<'_>,
     path: &[String],
     depth: usize,
     action: &Action,
-) -> Result<Write<T>, InputError> {
+) -> Result<Option<Option<T>>, InputError> {
     no_members(path, depth)?;
     let value = written(action)
         .map(|value| typed::<T>(value, path))
         .transpose()?;
-    Ok(match (cx.applying, value) {
-        (false, _) => Write::Checked,
-        (true, Some(value)) => Write::Set(value),
-        (true, None) => Write::Reset,
-    })
+    Ok(cx.applying.then_some(value))
 }
 
-impl<T: DeserializeOwned + Serialize + Clone> JsonField<T> for LwwRegister<T> {
-    fn json_write(
-        &mut self,
-        cx: &mut WriteCx<'_>,
-        path: &[String],
-        depth: usize,
-        action: &Action,
-    ) -> Result<CausalDotStore<Self>, InputError> {
-        Ok(match single::<T>(cx, path, depth, action)? {
-            Write::Checked => CausalDotStore::new(),
-            Write::Set(value) => self.set(cx.context, cx.stamp, value),
-            Write::Reset => self.delete(),
-        })
-    }
+/// Applies `action` to a single-valued field, through its [`JsonValueField`] impl.
+fn single_write<T, F>(
+    field: &mut F,
+    cx: &mut WriteCx<'_>,
+    path: &[String],
+    depth: usize,
+    action: &Action,
+) -> Result<CausalDotStore<F>, InputError>
+where
+    T: DeserializeOwned,
+    F: JsonValueField<T> + DotStore,
+{
+    let Some(value) = single_value::<T>(cx, path, depth, action)? else {
+        return Ok(CausalDotStore::new());
+    };
+    let mut apply = ApplyCx::new(cx.context, cx.stamp);
+    let mut delta = CausalDotStore::new();
+    field.json_apply(&mut apply, value, &mut delta.store);
+    apply.finish_into(&mut delta.context);
+    Ok(delta)
+}
 
-    fn json_read(&self, _: &mut ReadCx) -> Value {
-        self.get().map_or(Value::Null, json_of)
+/// `JsonField` of a single-valued field, writing through its [`JsonValueField`] impl and
+/// showing as `$read` (a function of the field).
+macro_rules! json_single_valued {
+    ($([$($generics:tt)*] $plain:ty => $field:ty, $read:expr;)*) => {$(
+        impl<$($generics)*> JsonField<$plain> for $field {
+            fn json_write(
+                &mut self,
+                cx: &mut WriteCx<'_>,
+                path: &[String],
+                depth: usize,
+                action: &Action,
+            ) -> Result<CausalDotStore<Self>, InputError> {
+                single_write::<$plain, Self>(self, cx, path, depth, action)
+            }
+
+            fn json_read(&self, _: &mut ReadCx) -> Value {
+                let read: fn(&Self) -> Value = $read;
+                read(self)
+            }
+
+            fn json_value<'de, D: Deserializer<'de>>(value: D) -> Result<Option<$plain>, D::Error> {
+                Option::deserialize(value)
+            }
+        }
+    )*};
+}
+
+json_single_valued! {
+    [T: DeserializeOwned + Serialize + Clone] T => LwwRegister<T>,
+        |register| register.get().map_or(Value::Null, json_of);
+    // The value the plain struct shows: the first live one in dot order.
+    [T: DeserializeOwned + Serialize + Clone] T => MvRegister<T>,
+        |register| register.values().next().map_or(Value::Null, json_of);
+    [T: CounterValue + DeserializeOwned + Serialize] T => PnCounter,
+        |counter| json_of(&T::from_total(counter.total()));
+    [] bool => EwFlag, |flag| Value::Bool(flag.is_enabled());
+}
+
+impl<T: Clone> JsonValueField<T> for LwwRegister<T> {
+    fn json_apply(&mut self, cx: &mut ApplyCx<'_>, value: Option<T>, delta: &mut Self) {
+        match value {
+            Some(value) => self.set_into(cx.context, cx.stamp, value, delta, &mut cx.delta_context),
+            None => self.delete_into(delta, &mut cx.delta_context),
+        }
     }
 }
 
-impl<T: DeserializeOwned + Serialize + Clone> JsonField<T> for MvRegister<T> {
-    fn json_write(
-        &mut self,
-        cx: &mut WriteCx<'_>,
-        path: &[String],
-        depth: usize,
-        action: &Action,
-    ) -> Result<CausalDotStore<Self>, InputError> {
-        Ok(match single::<T>(cx, path, depth, action)? {
-            Write::Checked => CausalDotStore::new(),
-            Write::Set(value) => self.write(cx.context, cx.stamp.replica, value),
-            Write::Reset => self.clear(),
-        })
-    }
-
-    /// The value the plain struct shows: the first live one in dot order.
-    fn json_read(&self, _: &mut ReadCx) -> Value {
-        self.values().next().map_or(Value::Null, json_of)
+impl<T: Clone> JsonValueField<T> for MvRegister<T> {
+    fn json_apply(&mut self, cx: &mut ApplyCx<'_>, value: Option<T>, delta: &mut Self) {
+        let part = match value {
+            Some(value) => self.write(cx.context, cx.stamp.replica, value),
+            None => self.clear(),
+        };
+        cx.absorb(delta, part);
     }
 }
 
-impl<T: CounterValue + DeserializeOwned + Serialize> JsonField<T> for PnCounter {
-    /// A counter is written to a total, by the increment or decrement that gets it there;
-    /// a reset writes 0.
-    fn json_write(
-        &mut self,
-        cx: &mut WriteCx<'_>,
-        path: &[String],
-        depth: usize,
-        action: &Action,
-    ) -> Result<CausalDotStore<Self>, InputError> {
-        Ok(match single::<T>(cx, path, depth, action)? {
-            Write::Checked => CausalDotStore::new(),
-            Write::Set(total) => write_counter(self, cx.context, cx.stamp.replica, total),
-            Write::Reset => write_counter(self, cx.context, cx.stamp.replica, T::from_total(0)),
-        })
-    }
-
-    fn json_read(&self, _: &mut ReadCx) -> Value {
-        json_of(&T::from_total(self.total()))
+/// A counter is written to a total, by the increment or decrement that gets it there; a
+/// reset writes 0.
+impl<T: CounterValue> JsonValueField<T> for PnCounter {
+    fn json_apply(&mut self, cx: &mut ApplyCx<'_>, value: Option<T>, delta: &mut Self) {
+        let total = value.unwrap_or(T::from_total(0));
+        let part = write_counter(self, cx.context, cx.stamp.replica, total);
+        cx.absorb(delta, part);
     }
 }
 
-impl JsonField<bool> for EwFlag {
-    fn json_write(
-        &mut self,
-        cx: &mut WriteCx<'_>,
-        path: &[String],
-        depth: usize,
-        action: &Action,
-    ) -> Result<CausalDotStore<Self>, InputError> {
-        Ok(match single::<bool>(cx, path, depth, action)? {
-            Write::Checked => CausalDotStore::new(),
-            Write::Set(true) => self.enable(cx.context, cx.stamp.replica),
-            Write::Set(false) | Write::Reset => self.disable(),
-        })
-    }
-
-    fn json_read(&self, _: &mut ReadCx) -> Value {
-        Value::Bool(self.is_enabled())
+impl JsonValueField<bool> for EwFlag {
+    fn json_apply(&mut self, cx: &mut ApplyCx<'_>, value: Option<bool>, delta: &mut Self) {
+        let part = if value == Some(true) {
+            self.enable(cx.context, cx.stamp.replica)
+        } else {
+            self.disable()
+        };
+        cx.absorb(delta, part);
     }
 }
 
@@ -403,6 +571,12 @@ macro_rules! json_set {
             fn json_read(&self, _: &mut ReadCx) -> Value {
                 set_read(self.iter())
             }
+
+            fn json_value<'de, D: Deserializer<'de>>(
+                value: D,
+            ) -> Result<Option<BTreeSet<T>>, D::Error> {
+                Option::deserialize(value)
+            }
         }
     )*};
 }
@@ -419,10 +593,10 @@ pub fn retyped_write<P: Clone, C: DeserializeOwned + Clone>(
     action: &Action,
     downgrade: Option<fn(C) -> P>,
 ) -> Result<CausalDotStore<Retyped<P, C>>, InputError> {
-    Ok(match single::<C>(cx, path, depth, action)? {
-        Write::Checked => CausalDotStore::new(),
-        Write::Set(value) => register.set(cx.context, cx.stamp, value, downgrade),
-        Write::Reset => register.delete(),
+    Ok(match single_value::<C>(cx, path, depth, action)? {
+        None => CausalDotStore::new(),
+        Some(Some(value)) => register.set(cx.context, cx.stamp, value, downgrade),
+        Some(None) => register.delete(),
     })
 }
 

@@ -44,13 +44,18 @@
 mod canonical;
 pub(crate) mod fields;
 
+use std::borrow::Cow;
+
+use serde::Deserialize;
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
 
 use canonical::canonicalize_with;
 pub use canonical::{Action, MAX_OPS, Op, canonicalize};
+use fields::{ApplyCx, find_field};
 pub use fields::{JsonDocument, JsonFieldInfo, ReadCx, WriteCx};
 
-use crate::{CausalDotStore, Timestamp};
+use crate::{CausalContext, CausalDotStore, Timestamp};
 
 /// The kind of JSON input.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -165,22 +170,29 @@ impl<S: JsonDocument> CausalDotStore<S> {
         stamp: Timestamp,
         forbidden: Forbidden,
     ) -> Result<Applied<S>, InputError> {
-        let value: Value = serde_json::from_str(input)?;
-        match format {
-            Format::Object => self.apply_ops(&object_ops::<S>(value, true)?, stamp, forbidden),
-            Format::MergePatch => self.apply_ops(&object_ops::<S>(value, false)?, stamp, forbidden),
+        let checked = match format {
+            Format::Object | Format::MergePatch => {
+                let whole_object = format == Format::Object;
+                let mut check = Check::new(&mut self.store, &mut self.context, stamp, whole_object);
+                read_members(&mut check, input, format)?;
+                check.finish(forbidden)?
+            }
             Format::Patch => {
+                let value: Value = serde_json::from_str(input)?;
                 let document = self.to_json(None).map(|out| out.json).unwrap_or_default();
                 let raw = canonical::patch_ops(&value, &document)?;
                 // Every raw operation is checked, so that the transform, which drops moot
                 // operations, cannot hide a forbidden path or a value of the wrong type.
-                let dropped = self.check_ops(&raw, stamp, forbidden)?;
+                let dropped =
+                    (self.check_ops(raw.iter().map(Cow::Borrowed), stamp, forbidden)?).dropped;
                 let canonical = canonicalize_with(raw, |path| S::combinable(path, 0))?;
-                let mut applied = self.apply_ops(&canonical, stamp, forbidden)?;
-                applied.dropped = dropped;
-                Ok(applied)
+                let canonical = canonical.into_iter().map(Cow::Owned);
+                let mut checked = self.check_ops(canonical, stamp, forbidden)?;
+                checked.dropped = dropped;
+                checked
             }
-        }
+        };
+        self.apply_checked(checked, stamp)
     }
 
     /// Applies operations already read from input (and, for a patch, made canonical) at
@@ -191,41 +203,52 @@ impl<S: JsonDocument> CausalDotStore<S> {
         stamp: Timestamp,
         forbidden: Forbidden,
     ) -> Result<Applied<S>, InputError> {
-        // Check every operation first, so that a refused input changes nothing.
-        let dropped = self.check_ops(ops, stamp, forbidden)?;
-        let mut delta = CausalDotStore::new();
-        let mut apply = WriteCx::new(&mut self.context, stamp, true);
-        for op in ops {
-            // An operation whose whole path input may not write is skipped, not applied
-            // in part (inside a map entry, it would mark the entry present).
-            if dropped.binary_search(&op.pointer()).is_ok() {
-                continue;
-            }
-            self.store
-                .json_write(&mut apply, &op.path, 0, &op.action, &mut delta)?;
-        }
-        Ok(Applied { delta, dropped })
+        let checked = self.check_ops(ops.iter().map(Cow::Borrowed), stamp, forbidden)?;
+        self.apply_checked(checked, stamp)
     }
 
-    /// Checks `ops` without applying them: the sorted paths input may not write, or the
-    /// first error (and, with [`Forbidden::Reject`], those paths as one).
-    fn check_ops(
+    /// Checks `ops` without applying them.
+    fn check_ops<'o>(
         &mut self,
-        ops: &[Op],
+        ops: impl IntoIterator<Item = Cow<'o, Op>>,
         stamp: Timestamp,
         forbidden: Forbidden,
-    ) -> Result<Vec<String>, InputError> {
-        let mut check = WriteCx::new(&mut self.context, stamp, false);
-        let mut unchanged = CausalDotStore::new();
+    ) -> Result<Checked<S>, InputError> {
+        let mut check = Check::new(&mut self.store, &mut self.context, stamp, false);
         for op in ops {
+            check.op(op)?;
+        }
+        check.finish(forbidden)
+    }
+
+    /// Applies an input that passed its checks: its typed writes, then its operations.
+    fn apply_checked(
+        &mut self,
+        checked: Checked<S>,
+        stamp: Timestamp,
+    ) -> Result<Applied<S>, InputError> {
+        // Built in place: a delta of the whole document is hundreds of bytes to move.
+        let mut applied = Applied {
+            delta: CausalDotStore::new(),
+            dropped: checked.dropped,
+        };
+        let delta = &mut applied.delta;
+        let mut apply = ApplyCx::new(&mut self.context, stamp);
+        self.store
+            .json_apply(checked.typed, &mut apply, &mut delta.store);
+        apply.finish_into(&mut delta.context);
+        let mut write = WriteCx::new(&mut self.context, stamp, true);
+        for op in &checked.ops {
+            // An operation whose whole path input may not write is skipped, not applied
+            // in part (inside a map entry, it would mark the entry present).
+            if !applied.dropped.is_empty() && applied.dropped.binary_search(&op.pointer()).is_ok() {
+                continue;
+            }
+            // Checked already: the check ran the same code on the same state.
             self.store
-                .json_write(&mut check, &op.path, 0, &op.action, &mut unchanged)?;
+                .json_write(&mut write, &op.path, 0, &op.action, delta)?;
         }
-        let dropped = check.into_dropped();
-        if forbidden == Forbidden::Reject && !dropped.is_empty() {
-            return Err(InputError::Forbidden { paths: dropped });
-        }
-        Ok(dropped)
+        Ok(applied)
     }
 
     /// The state as JSON through the view `view`, or every replicated field with `None`.
@@ -242,43 +265,296 @@ impl<S: JsonDocument> CausalDotStore<S> {
     }
 }
 
-/// The operations of an object or merge patch: one per member (a `null` resets), and with
-/// `reset_absent`, a reset of every writable field the object leaves out.
-fn object_ops<S: JsonDocument>(value: Value, reset_absent: bool) -> Result<Vec<Op>, InputError> {
-    let Value::Object(members) = value else {
-        return Err(InputError::Shape {
-            format: if reset_absent {
+/// An input that passed its checks, nothing applied yet.
+struct Checked<S: JsonDocument> {
+    /// The whole-field writes of the fields typed on reading.
+    typed: S::JsonInput,
+    /// The operations on the other fields, in input order.
+    ops: Vec<Op>,
+    /// The paths input may not write, sorted, each once.
+    dropped: Vec<String>,
+}
+
+/// The checks of one input, gathering what it will apply: every value typed, every path
+/// checked, against the state as it is (checking writes nothing).
+struct Check<'c, S: JsonDocument> {
+    store: &'c mut S,
+    cx: WriteCx<'c>,
+    typed: S::JsonInput,
+    ops: Vec<Op>,
+    /// For a whole object, whose absent fields are reset: the fields written, by index
+    /// (empty otherwise).
+    written: Vec<bool>,
+    /// Set once an operation on the whole document is seen: later writes to typed fields
+    /// must apply after it, so they stay operations.
+    in_order: bool,
+}
+
+impl<'c, S: JsonDocument> Check<'c, S> {
+    /// A check of input that is a whole object, whose absent fields are reset, with
+    /// `whole_object`; of a merge patch or operations otherwise.
+    fn new(
+        store: &'c mut S,
+        context: &'c mut CausalContext,
+        stamp: Timestamp,
+        whole_object: bool,
+    ) -> Self {
+        let written = if whole_object {
+            vec![false; S::JSON_FIELDS.len()]
+        } else {
+            Vec::new()
+        };
+        Self {
+            store,
+            cx: WriteCx::new(context, stamp, false),
+            typed: S::JsonInput::default(),
+            ops: Vec::new(),
+            written,
+            in_order: false,
+        }
+    }
+
+    /// Checks one operation; its value moves into the input if it is owned.
+    fn op(&mut self, op: Cow<'_, Op>) -> Result<(), InputError> {
+        let Some((name, inside)) = op.path.split_first() else {
+            // The whole document: later writes to typed fields must apply after it.
+            self.in_order = true;
+            return self.check_op(op.into_owned());
+        };
+        let field = match find_field::<S>(name) {
+            Some((field, info)) if info.writable => field,
+            // Unknown or read-only, whatever the path goes on to.
+            _ => {
+                self.cx.forbid(&op.path);
+                return Ok(());
+            }
+        };
+        if !field.typed || self.in_order {
+            return self.check_op(op.into_owned());
+        }
+        if !inside.is_empty() {
+            return Err(InputError::NoMembers {
+                path: op.pointer(),
+                field: name.clone(),
+            });
+        }
+        let typed = &mut self.typed;
+        match op {
+            Cow::Borrowed(op) => {
+                let value = fields::written(&op.action).unwrap_or(&Value::Null);
+                self.store
+                    .json_type(typed, field.index, value)
+                    .map_err(|error| error.at(op.pointer()))
+            }
+            Cow::Owned(Op { path, action }) => {
+                let value = match action {
+                    Action::Add(value) | Action::Modify(value) | Action::Merge(value) => value,
+                    Action::Delete => Value::Null,
+                };
+                self.store
+                    .json_type(typed, field.index, value)
+                    .map_err(|error| error.at(canonical::pointer(&path)))
+            }
+        }
+    }
+
+    /// Checks a member of an object or merge patch: a field's name, and its value in
+    /// `value`. With `replacing` (an object), the value replaces a nested struct or map
+    /// rather than merging into it.
+    fn member<'de, D: Deserializer<'de>>(
+        &mut self,
+        name: &str,
+        value: D,
+        replacing: bool,
+    ) -> Result<(), Refusal<D::Error>> {
+        let field = find_field::<S>(name);
+        if let Some(written) = field.and_then(|(field, _)| self.written.get_mut(field.index)) {
+            *written = true;
+        }
+        match field {
+            Some((_, info)) if !info.writable => {}
+            Some((field, _)) if field.typed => {
+                return self
+                    .store
+                    .json_type(&mut self.typed, field.index, value)
+                    .map_err(|error| Refusal::Type {
+                        refusal: error.at(canonical::pointer(&[name.to_owned()])),
+                        error: error.error,
+                    });
+            }
+            Some(_) => {
+                let value = Value::deserialize(value).map_err(Refusal::Json)?;
+                let action = match value {
+                    Value::Null => Action::Delete,
+                    value if replacing => Action::Modify(value),
+                    value => Action::Merge(value),
+                };
+                let op = Op {
+                    path: vec![name.to_owned()],
+                    action,
+                };
+                return self.check_op(op).map_err(Refusal::Input);
+            }
+            None => {}
+        }
+        // Unknown or read-only: its value is skipped.
+        IgnoredAny::deserialize(value).map_err(Refusal::Json)?;
+        self.cx.forbid(&[name.to_owned()]);
+        Ok(())
+    }
+
+    /// Checks an operation the typed fields do not take, and keeps it.
+    fn check_op(&mut self, op: Op) -> Result<(), InputError> {
+        let mut unchanged = CausalDotStore::new();
+        self.store
+            .json_write(&mut self.cx, &op.path, 0, &op.action, &mut unchanged)?;
+        self.ops.push(op);
+        Ok(())
+    }
+
+    /// The checked input, after resetting the writable fields a whole object left out;
+    /// or, with [`Forbidden::Reject`], the paths it may not write as one error.
+    fn finish(mut self, forbidden: Forbidden) -> Result<Checked<S>, InputError> {
+        let written = std::mem::take(&mut self.written);
+        for (field, _) in (S::JSON_FIELDS.iter().zip(written))
+            .filter(|(field, written)| field.writable && !written)
+        {
+            self.op(Cow::Owned(Op {
+                path: vec![field.name.to_owned()],
+                action: Action::Delete,
+            }))?;
+        }
+        let dropped = self.cx.into_dropped();
+        if forbidden == Forbidden::Reject && !dropped.is_empty() {
+            return Err(InputError::Forbidden { paths: dropped });
+        }
+        Ok(Checked {
+            typed: self.typed,
+            ops: self.ops,
+            dropped,
+        })
+    }
+}
+
+/// Why a member of an object was refused.
+enum Refusal<E> {
+    /// Its value does not have its field's type: `error`, as the deserializer said it,
+    /// and `refusal`, as input reports it.
+    Type { error: E, refusal: InputError },
+    /// The JSON failed to parse.
+    Json(E),
+    /// The member's checks refused it.
+    Input(InputError),
+}
+
+/// Reads the members of an object or merge patch in `input` into `check`, typing each
+/// value as it is parsed.
+fn read_members<S: JsonDocument>(
+    check: &mut Check<'_, S>,
+    input: &str,
+    format: Format,
+) -> Result<(), InputError> {
+    let mut refused = None;
+    let mut deserializer = serde_json::Deserializer::from_str(input);
+    let result = deserializer
+        .deserialize_map(Members {
+            check,
+            replacing: format == Format::Object,
+            refused: &mut refused,
+        })
+        .and_then(|()| deserializer.end());
+    match (result, refused) {
+        (Ok(()), _) => Ok(()),
+        // The refusal that stopped the parse, unless the parse failed for itself after.
+        (Err(error), Some(refusal)) if error.is_data() => Err(refusal),
+        (Err(error), _) if error.is_data() => Err(InputError::Shape {
+            format: if format == Format::Object {
                 "JSON object"
             } else {
                 "JSON Merge Patch"
             },
             reason: "expected an object of fields".to_owned(),
-        });
-    };
-    let absent: Vec<Op> = if reset_absent {
-        S::JSON_FIELDS
-            .iter()
-            .filter(|field| field.writable && !members.contains_key(field.name))
-            .map(|field| Op {
-                path: vec![field.name.to_owned()],
-                action: Action::Delete,
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let mut ops: Vec<Op> = members
-        .into_iter()
-        .map(|(name, value)| Op {
-            path: vec![name],
-            action: match value {
-                Value::Null => Action::Delete,
-                // An object replaces what it names; a merge patch merges into it.
-                value if reset_absent => Action::Modify(value),
-                value => Action::Merge(value),
-            },
-        })
-        .collect();
-    ops.extend(absent);
-    Ok(ops)
+        }),
+        (Err(error), _) => Err(InputError::Syntax(error)),
+    }
+}
+
+/// The visitor of an object's members: each goes to [`Check::member`] as it is parsed.
+struct Members<'a, 'c, S: JsonDocument> {
+    check: &'a mut Check<'c, S>,
+    replacing: bool,
+    /// The refusal that stopped the parse.
+    refused: &'a mut Option<InputError>,
+}
+
+impl<'de, S: JsonDocument> Visitor<'de> for Members<'_, '_, S> {
+    type Value = ();
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("an object of fields")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut members: A) -> Result<(), A::Error> {
+        while let Some(Key(name)) = members.next_key()? {
+            members.next_value_seed(Member {
+                check: &mut *self.check,
+                name: &name,
+                replacing: self.replacing,
+                refused: &mut *self.refused,
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// One member's value, read by [`Check::member`].
+struct Member<'a, 'c, S: JsonDocument> {
+    check: &'a mut Check<'c, S>,
+    name: &'a str,
+    replacing: bool,
+    refused: &'a mut Option<InputError>,
+}
+
+impl<'de, S: JsonDocument> DeserializeSeed<'de> for Member<'_, '_, S> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, value: D) -> Result<(), D::Error> {
+        match self.check.member(self.name, value, self.replacing) {
+            Ok(()) => Ok(()),
+            Err(Refusal::Json(error)) => Err(error),
+            Err(Refusal::Type { error, refusal }) => {
+                *self.refused = Some(refusal);
+                Err(error)
+            }
+            Err(Refusal::Input(refusal)) => {
+                *self.refused = Some(refusal);
+                Err(serde::de::Error::custom("refused"))
+            }
+        }
+    }
+}
+
+/// A member's name, borrowed from the input unless it has escapes.
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("a field name")
+            }
+
+            fn visit_borrowed_str<E>(self, name: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(name)))
+            }
+
+            fn visit_str<E>(self, name: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(name.to_owned())))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
 }
