@@ -250,6 +250,128 @@ fn a_value_of_the_wrong_type_names_the_path_and_type_and_nothing_is_applied() {
     assert_eq!(state, before, "the valid title was not applied either");
 }
 
+/// A merge patch is read as it is parsed: each failure is told as what it is, and none
+/// applies anything.
+#[test]
+fn a_merge_patch_read_as_it_is_parsed_reports_each_failure_as_what_it_is() {
+    let mut state = event();
+    let before = state.clone();
+    let mut refused = |input: &str| {
+        state
+            .apply_json(Format::MergePatch, input, stamp(2_000), Forbidden::Reject)
+            .unwrap_err()
+    };
+    // Cut inside a typed value: the JSON is broken, whatever the field's type.
+    assert!(matches!(
+        refused(r#"{"title": "Ret"#),
+        InputError::Syntax(_)
+    ));
+    // Broken after a value of the wrong type: the wrong type came first.
+    assert!(matches!(
+        refused(r#"{"utc_time": "noon", "title": }"#),
+        InputError::Type { .. }
+    ));
+    assert!(matches!(
+        refused(r#"{"title": "Retro"} x"#),
+        InputError::Syntax(_)
+    ));
+    assert!(matches!(refused(r#"["title"]"#), InputError::Shape { .. }));
+    assert!(matches!(refused("12"), InputError::Shape { .. }));
+    // A number that does not fit the field's type.
+    assert!(matches!(
+        refused(r#"{"tz_offset": 3000000000}"#),
+        InputError::Type { .. }
+    ));
+    assert_eq!(state, before, "nothing refused was applied");
+}
+
+#[test]
+fn a_merge_patch_reads_escaped_names_and_the_last_of_repeated_ones() {
+    let mut state = event();
+    state
+        .apply_json(
+            Format::MergePatch,
+            r#"{"ti\u0074le": "Retro", "utc_time": 5, "utc_time": 6}"#,
+            stamp(2_000),
+            Forbidden::Reject,
+        )
+        .unwrap();
+    assert_eq!(state.store.title().map(String::as_str), Some("Retro"));
+    assert_eq!(state.store.utc_time(), Some(&6));
+}
+
+/// Operations that replace the whole document (a JSON Patch refuses the root, but
+/// `apply_ops` takes it) and then a field: the field's write applies after the
+/// replacement, not before it.
+#[test]
+fn a_field_written_after_the_whole_document_keeps_its_place_in_the_batch() {
+    let mut state = event();
+    let ops = [
+        Op {
+            path: vec![],
+            action: Action::Modify(json!({"title": "Whole", "location": "Hall"})),
+        },
+        Op {
+            path: vec!["title".to_owned()],
+            action: Action::Modify(json!("Field")),
+        },
+    ];
+    state
+        .apply_ops(&ops, stamp(2_000), Forbidden::Reject)
+        .unwrap();
+    assert_eq!(state.store.title().map(String::as_str), Some("Field"));
+    assert_eq!(state.store.location().map(String::as_str), Some("Hall"));
+    assert_eq!(state.store.utc_time(), None, "the replacement reset it");
+}
+
+/// Operations on every single-valued kind, typed on reading, and their resets.
+#[test]
+fn registers_counters_and_flags_take_values_and_resets_from_every_format() {
+    let mut state = meeting();
+    state
+        .apply_json(
+            Format::MergePatch,
+            r#"{"room": "Red", "pinned": true, "priority": 5}"#,
+            stamp(2_000),
+            Forbidden::Reject,
+        )
+        .unwrap();
+    let value = state.store.to_value();
+    assert_eq!(
+        (value.room.as_str(), value.pinned, value.priority),
+        ("Red", true, 5)
+    );
+
+    let ops = [
+        Op {
+            path: vec!["room".to_owned()],
+            action: Action::Delete,
+        },
+        Op {
+            path: vec!["pinned".to_owned()],
+            action: Action::Modify(json!(null)),
+        },
+    ];
+    let applied = state
+        .apply_ops(&ops, stamp(3_000), Forbidden::Reject)
+        .unwrap();
+    let value = state.store.to_value();
+    assert_eq!((value.room.as_str(), value.pinned), ("", false));
+    assert!(
+        !applied.delta.context.is_empty(),
+        "the resets are in the delta"
+    );
+
+    let inside = [Op {
+        path: vec!["pinned".to_owned(), "x".to_owned()],
+        action: Action::Add(json!(true)),
+    }];
+    assert!(matches!(
+        state.apply_ops(&inside, stamp(4_000), Forbidden::Reject),
+        Err(InputError::NoMembers { .. })
+    ));
+}
+
 #[test]
 fn views_show_their_fields_and_output_says_what_it_left_out() {
     let state = meeting();
@@ -344,6 +466,10 @@ fn patch(ops: &[Op]) -> String {
     serde_json::Value::Array(ops).to_string()
 }
 
+/// Valid input of every kind of field, for the mangling property.
+const OBJECT: &str = r#"{"title": "Retro", "room": null, "views": 3, "pinned": true, "tags": ["a"], "place": {"seats": 4}, "attendees": {"bo": {"accepted": true}}}"#;
+const PATCH: &str = r#"[{"op": "add", "path": "/tags/-", "value": "x"}, {"op": "replace", "path": "/priority", "value": 9}, {"op": "remove", "path": "/room"}]"#;
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
@@ -367,5 +493,36 @@ proptest! {
             .apply_json(Format::Patch, &patch(&ops), stamp(2_000), Forbidden::Reject)
             .map_err(|error| TestCaseError::fail(error.to_string()))?;
         prop_assert_eq!(raw.store.to_value(), batched.store.to_value());
+    }
+
+    /// Untrusted JSON, mangled: every input is applied whole or refused with nothing
+    /// changed, and none panics.
+    #[test]
+    fn mangled_input_is_applied_whole_or_refused_without_a_change(
+        (base, format) in prop::sample::select(vec![
+            (OBJECT, Format::Object),
+            (OBJECT, Format::MergePatch),
+            (PATCH, Format::Patch),
+        ]),
+        edits in prop::collection::vec((any::<prop::sample::Index>(), prop::sample::select(
+            vec!["", "\"", "{", "}", "[", "]", ",", ":", "null", "1e999", "-1", "\\u0000", "/", "~1", "\u{e9}"],
+        )), 0..4),
+        forbidden in prop::sample::select(vec![Forbidden::Reject, Forbidden::Drop]),
+    ) {
+        let mut input = base.to_owned();
+        for (at, text) in edits {
+            let mut at = at.index(input.len() + 1);
+            while !input.is_char_boundary(at) {
+                at -= 1;
+            }
+            // Replace one character, or insert where there is none.
+            let end = input[at..].chars().next().map_or(at, |c| at + c.len_utf8());
+            input.replace_range(at..end, text);
+        }
+        let mut state = meeting();
+        let before = state.clone();
+        if state.apply_json(format, &input, stamp(2_000), forbidden).is_err() {
+            prop_assert_eq!(state, before);
+        }
     }
 }
