@@ -285,39 +285,39 @@ impl CausalContext {
 /// so one builder serves batch after batch.
 #[derive(Clone, Debug, Default)]
 pub struct ContextBuilder {
-    observed: SmallVec<[Run; 2]>,
-    issued: SmallVec<[Run; 2]>,
+    observed: RecordedRuns,
+    issued: RecordedRuns,
 }
 
 impl ContextBuilder {
     /// An empty builder.
     pub const fn new() -> Self {
         Self {
-            observed: SmallVec::new_const(),
-            issued: SmallVec::new_const(),
+            observed: RecordedRuns::new(),
+            issued: RecordedRuns::new(),
         }
     }
 
     /// Records a dot the batch observed: one its edits replace or remove. O(1).
     #[inline]
     pub fn observe(&mut self, dot: Dot) {
-        append_to_runs(&mut self.observed, dot);
+        self.observed.append(dot);
     }
 
     /// Records a dot the batch issued. O(1).
     #[inline]
     pub fn issue(&mut self, dot: Dot) {
-        append_to_runs(&mut self.issued, dot);
+        self.issued.append(dot);
     }
 
     /// The context of every dot recorded since the last build; empties the builder.
     /// O(n) for n runs recorded in order, O(n log n) otherwise.
     pub fn build(&mut self) -> CausalContext {
-        if self.observed.len() <= 1 && self.issued.len() <= 1 {
+        if self.observed.closed.is_empty() && self.issued.closed.is_empty() {
             // The usual batch: one run of dots replaced, one of dots issued. Merged
             // directly, without the iterators of the general case, which cost several
             // times more than the two runs.
-            let (observed, issued) = (self.observed.pop(), self.issued.pop());
+            let (observed, issued) = (self.observed.open.take(), self.issued.open.take());
             let key = |run: Option<Run>| run.map(|run| run.key());
             let (low, high) = if key(issued) < key(observed) {
                 (issued, observed)
@@ -341,31 +341,56 @@ impl ContextBuilder {
             }
             return CausalContext { runs };
         }
-        for runs in [&mut self.observed, &mut self.issued] {
-            if !runs.is_sorted_by_key(Run::key) {
-                runs.sort_unstable_by_key(Run::key);
-            }
-        }
-        merge_runs(self.observed.drain(..), self.issued.drain(..))
+        let [observed, issued] = [&mut self.observed, &mut self.issued].map(RecordedRuns::close);
+        merge_runs(observed.drain(..), issued.drain(..))
     }
 }
 
-/// Adds `dot` to runs recorded in arrival order: it extends the last run when it continues
-/// it (the usual case: a batch's dots come in order), else it opens a run.
-#[inline]
-fn append_to_runs(runs: &mut SmallVec<[Run; 2]>, dot: Dot) {
-    if dot.seq() == 0 {
-        return;
-    }
-    match runs.last_mut() {
-        Some(run)
-            if run.replica == dot.replica()
-                && run.first <= dot.seq()
-                && dot.seq() - 1 <= run.last =>
-        {
-            run.last = run.last.max(dot.seq());
+/// Runs recorded in arrival order: a dot extends the open run when it continues it (the
+/// usual case: a batch's dots come in order), else it closes that run and opens one. The
+/// open run stays out of the vector, so that extending it touches none.
+#[derive(Clone, Debug, Default)]
+struct RecordedRuns {
+    open: Option<Run>,
+    closed: SmallVec<[Run; 2]>,
+}
+
+impl RecordedRuns {
+    const fn new() -> Self {
+        Self {
+            open: None,
+            closed: SmallVec::new_const(),
         }
-        _ => runs.push(Run::single(dot)),
+    }
+
+    #[inline]
+    fn append(&mut self, dot: Dot) {
+        if dot.seq() == 0 {
+            return;
+        }
+        match &mut self.open {
+            Some(run)
+                if run.replica == dot.replica()
+                    && run.first <= dot.seq()
+                    && dot.seq() - 1 <= run.last =>
+            {
+                run.last = run.last.max(dot.seq());
+            }
+            open => {
+                if let Some(closed) = open.replace(Run::single(dot)) {
+                    self.closed.push(closed);
+                }
+            }
+        }
+    }
+
+    /// Every run recorded, sorted by start, in the vector (which `build` drains).
+    fn close(&mut self) -> &mut SmallVec<[Run; 2]> {
+        self.closed.extend(self.open.take());
+        if !self.closed.is_sorted_by_key(Run::key) {
+            self.closed.sort_unstable_by_key(Run::key);
+        }
+        &mut self.closed
     }
 }
 
