@@ -266,6 +266,26 @@ fn equivocation_is_refused_and_kept_as_evidence() {
 }
 
 #[test]
+fn an_equivocating_device_leaves_one_proof_however_often_it_equivocates() {
+    let World {
+        mut alice, mut bob, ..
+    } = world();
+    let twins: Vec<Log> = (0..5).map(|_| alice.clone()).collect();
+    let first = title(&mut alice, &key(1), "Standup").unwrap();
+    bob.receive(&first).unwrap();
+    for (n, mut twin) in twins.into_iter().enumerate() {
+        let other = title(&mut twin, &key(1), &format!("twin {n}")).unwrap();
+        for _ in 0..3 {
+            assert!(matches!(
+                bob.receive(&other),
+                Err(ReceiveError::Equivocation { .. })
+            ));
+        }
+    }
+    assert_eq!(bob.evidence().len(), 1, "the first proof, and no copies");
+}
+
+#[test]
 fn an_operation_with_missing_parents_waits_and_is_applied_once_they_arrive() {
     let World {
         mut alice, mut bob, ..

@@ -470,6 +470,10 @@ impl Store for Flaky {
         }
         self.inner.put_snapshot(snapshot, prune)
     }
+
+    fn put_evidence(&mut self, kept: Record<'_>, refused: Record<'_>) -> Result<(), StoreError> {
+        self.inner.put_evidence(kept, refused)
+    }
 }
 
 #[test]
@@ -505,6 +509,110 @@ fn an_operation_is_not_acknowledged_nor_sent_before_it_is_stored() {
     alice.edit(|m| m.title = "stored".to_owned()).unwrap();
     sync(&mut alice, &mut bob);
     assert_eq!(bob.read().title, "stored");
+}
+
+/// Alice's next edit and two other operations with its id, as a device that equivocates
+/// would sign them.
+fn equivocations(alice: &mut Device<Meeting>) -> [Vec<u8>; 3] {
+    let mut twins = [alice.log().clone(), alice.log().clone()];
+    let first = alice
+        .edit(|m| m.title = "first".to_owned())
+        .unwrap()
+        .unwrap();
+    let [second, third] = [("second", 0), ("third", 1)].map(|(title, twin)| {
+        twins[twin]
+            .edit(&key(1), |store, context, stamp| {
+                store.set_title(context, stamp, title.to_owned())
+            })
+            .unwrap()
+            .unwrap()
+    });
+    [first, second, third]
+}
+
+#[test]
+fn equivocation_evidence_is_stored_once_per_device_and_survives_reopening() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("bob.sqlite");
+    let wall = ManualClock::new(1_000_000);
+    let mut alice = creator(MemoryStore::new(), &wall);
+    let mut bob = joiner::<Meeting, _>(&alice, 2, SqliteStore::open(&path).unwrap(), &wall);
+    sync(&mut alice, &mut bob);
+    let [first, second, third] = equivocations(&mut alice);
+    bob.receive(&first).unwrap();
+    for op in [&second, &second, &third] {
+        assert!(matches!(
+            bob.receive(op),
+            Err(ReplicaError::Receive(ReceiveError::Equivocation { .. }))
+        ));
+    }
+    assert_eq!(bob.log().evidence().len(), 1, "one proof of the device");
+    let document = bob.log().document();
+    drop(bob);
+
+    let reopen = || {
+        let log = OpLog::open(document, clock(2, &wall));
+        Replica::<Meeting, _, _>::open(SqliteStore::open(&path).unwrap(), key(2), log).unwrap()
+    };
+    let (bob, recovery) = reopen();
+    assert_eq!((recovery.evidence, recovery.corrupt_evidence.len()), (1, 0));
+    let evidence = &bob.log().evidence()[0];
+    assert_eq!((&evidence.kept, &evidence.refused), (&first, &second));
+    // Still one proof after a restart: the device's next equivocation adds none.
+    let mut bob = bob;
+    assert!(bob.receive(&third).is_err());
+    let stored: i64 = bob
+        .store()
+        .connection()
+        .query_row("SELECT count(*) FROM crdtype_evidence", [], |row| {
+            row.get(0)
+        })
+        .unwrap();
+    assert_eq!(stored, 1);
+
+    // A damaged proof is reported and not restored.
+    bob.store()
+        .connection()
+        .execute(
+            "UPDATE crdtype_evidence SET refused = substr(refused, 1, 40)",
+            [],
+        )
+        .unwrap();
+    drop(bob);
+    let (bob, recovery) = reopen();
+    assert_eq!((recovery.evidence, recovery.corrupt_evidence.len()), (0, 1));
+    assert!(bob.log().evidence().is_empty());
+}
+
+#[test]
+fn a_database_of_the_previous_format_gains_the_evidence_table_and_keeps_its_edits() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("alice.sqlite");
+    let wall = ManualClock::new(1_000_000);
+    let mut alice = creator(SqliteStore::open(&path).unwrap(), &wall);
+    alice.edit(|m| m.title = "kept".to_owned()).unwrap();
+    let document = alice.log().document();
+    // Back to format 2, which had no evidence.
+    alice
+        .store()
+        .connection()
+        .execute_batch("DROP TABLE crdtype_evidence; PRAGMA user_version = 2;")
+        .unwrap();
+    drop(alice);
+
+    let (alice, recovery) = restart(SqliteStore::open(&path).unwrap(), document, &wall);
+    assert_eq!(recovery.restored, 4);
+    assert_eq!(alice.read().title, "kept");
+    let connection = alice.store().connection();
+    let format: i64 = connection
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .unwrap();
+    let evidence: i64 = connection
+        .query_row("SELECT count(*) FROM crdtype_evidence", [], |row| {
+            row.get(0)
+        })
+        .unwrap();
+    assert_eq!((format, evidence), (3, 0));
 }
 
 #[test]

@@ -174,7 +174,7 @@ pub enum ReceiveError {
     #[error(transparent)]
     ClockSkew(#[from] ClockSkew),
     /// The same operation id with other content: the first is kept, this one refused, and
-    /// both are in [`OpLog::evidence`].
+    /// both are in [`OpLog::evidence`] (if they are the device's first equivocation seen).
     #[error("replica {} issued two different operations numbered {}", id.replica(), id.seq())]
     Equivocation {
         /// The id used twice.
@@ -466,7 +466,8 @@ impl Default for OpLimits {
 pub struct Equivocation {
     /// The id both carry.
     pub id: Dot,
-    /// The operation applied first, as received.
+    /// The operation applied first, as received; empty if a snapshot's compaction had
+    /// dropped its bytes before the other one arrived.
     pub kept: Vec<u8>,
     /// The other one, as received.
     pub refused: Vec<u8>,
@@ -675,9 +676,41 @@ impl<S: TypedStore, W: WallClock> OpLog<S, W> {
         self.waiting.values().map(Vec::len).sum::<usize>() + self.unadmitted.len()
     }
 
-    /// The equivocations seen.
+    /// The equivocations seen: the first of each device. One proves that the device
+    /// signed two operations with one id; more would only repeat it, and an equivocating
+    /// device could fill memory with them, since each holds two whole operations.
     pub fn evidence(&self) -> &[Equivocation] {
         &self.evidence
+    }
+
+    /// Puts back evidence read from this replica's own storage: kept if the refused
+    /// operation is of this document, the kept one (unless compaction had dropped its
+    /// bytes) carries the same id and differs, and their device has none yet.
+    pub(crate) fn restore_evidence(&mut self, kept: Vec<u8>, refused: Vec<u8>) -> bool {
+        let Ok(second) = OpFields::read(&refused) else {
+            return false;
+        };
+        let first_matches = kept.is_empty()
+            || OpFields::read(&kept)
+                .is_ok_and(|first| first.id == second.id && first.document == second.document);
+        let proves = first_matches
+            && second.document == self.document.0
+            && kept != refused
+            && !self.has_evidence(second.id.replica());
+        if proves {
+            self.evidence.push(Equivocation {
+                id: second.id,
+                kept,
+                refused,
+            });
+        }
+        proves
+    }
+
+    fn has_evidence(&self, replica: ReplicaId) -> bool {
+        self.evidence
+            .iter()
+            .any(|evidence| evidence.id.replica() == replica)
     }
 
     /// Edits the state as this replica: `edit` gets the store, the context and a fresh
@@ -1206,12 +1239,14 @@ impl<S: TypedStore, W: WallClock> OpLog<S, W> {
             self.clock.check(stamp)?;
         }
         if let Some(kept) = self.ids.get(&id) {
-            let kept = self.applied.get(kept).cloned().unwrap_or_default();
-            self.evidence.push(Equivocation {
-                id,
-                kept,
-                refused: bytes.to_vec(),
-            });
+            if !self.has_evidence(replica) {
+                let kept = self.applied.get(kept).cloned().unwrap_or_default();
+                self.evidence.push(Equivocation {
+                    id,
+                    kept,
+                    refused: bytes.to_vec(),
+                });
+            }
             return Err(ReceiveError::Equivocation { id });
         }
         let next = self.last_seq.get(&replica).copied().unwrap_or(0) + 1;

@@ -41,7 +41,9 @@ pub mod sync;
 
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
-pub use store::{Checkpoint, Loaded, MemoryStore, Record, Store, StoreError, StoredRecord};
+pub use store::{
+    Checkpoint, Loaded, MemoryStore, Record, Store, StoreError, StoredEvidence, StoredRecord,
+};
 
 use crate::ops::{OpLog, ReceiveError, Received, SigningKey, VerifyingKey};
 use crate::{CausalContext, CausalDotStore, Crdt, ReplicaId, SystemClock, Timestamp, WallClock};
@@ -156,6 +158,11 @@ pub struct Recovery {
     /// Records intact but refused by the log, by position, with why; they stay stored
     /// until a snapshot prunes the records before it.
     pub refused: Vec<(u64, ReceiveError)>,
+    /// Evidence of equivocations restored.
+    pub evidence: usize,
+    /// Evidence not restored, by position: a checksum failed, or the two operations do
+    /// not prove an equivocation of this document (or repeat one of the same device).
+    pub corrupt_evidence: Vec<u64>,
 }
 
 /// One document on one device: its typed state, clock, signing key and history, durable
@@ -176,6 +183,8 @@ pub struct Replica<T: Crdt, D = MemoryStore, W = SystemClock> {
     adopted: Option<Vec<u8>>,
     /// The number of this replica's own last operation stored, as the store said.
     own_seq_stored: u64,
+    /// How many of the log's pieces of evidence are stored.
+    evidence_stored: usize,
 }
 
 impl<T: Crdt, D, W> std::fmt::Debug for Replica<T, D, W> {
@@ -244,6 +253,15 @@ impl<T: Crdt, D: Store, W: WallClock> Replica<T, D, W> {
             }
             recovery.restored = log.len();
             store.remove(&recovery.corrupt)?;
+            for evidence in loaded.evidence {
+                let intact = evidence.kept.is_intact() && evidence.refused.is_intact();
+                let position = evidence.refused.position;
+                if intact && log.restore_evidence(evidence.kept.bytes, evidence.refused.bytes) {
+                    recovery.evidence += 1;
+                } else {
+                    recovery.corrupt_evidence.push(position);
+                }
+            }
         }
         let persisted = if new_document { 0 } else { log.len() };
         let snapshot_covers = if recovery.from_snapshot { log.len() } else { 0 };
@@ -257,6 +275,7 @@ impl<T: Crdt, D: Store, W: WallClock> Replica<T, D, W> {
             snapshot_due: false,
             adopted: None,
             own_seq_stored: loaded.checkpoint.own_seq,
+            evidence_stored: recovery.evidence,
         };
         replica.persist()?;
         Ok((replica, recovery))
@@ -460,10 +479,17 @@ impl<T: Crdt, D: Store, W: WallClock> Replica<T, D, W> {
         Ok(replay.len())
     }
 
-    /// Stores what was applied since the last store: a snapshot first if one adopted
-    /// from a peer is due, then the operations, then a snapshot if the policy says it is
-    /// time.
+    /// Stores what was applied since the last store: new evidence of equivocations; a
+    /// snapshot first if one adopted from a peer is due, then the operations, then a
+    /// snapshot if the policy says it is time.
     fn persist(&mut self) -> Result<(), ReplicaError> {
+        // Evidence first: a refused operation changes nothing else.
+        let new_evidence = self.log.evidence().get(self.evidence_stored..);
+        for evidence in new_evidence.unwrap_or_default() {
+            self.store
+                .put_evidence(Record::new(&evidence.kept), Record::new(&evidence.refused))?;
+            self.evidence_stored += 1;
+        }
         if self.snapshot_due {
             // Before any record whose parents only it holds.
             self.persist_snapshot()?;

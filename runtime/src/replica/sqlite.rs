@@ -4,11 +4,20 @@ use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use super::store::{Checkpoint, Loaded, Record, Store, StoreError, StoredRecord};
+use super::store::{Checkpoint, Loaded, Record, Store, StoreError, StoredEvidence, StoredRecord};
 use crate::HighWaterMark;
 
 /// The layout this version writes, as SQLite's `user_version`.
-const FORMAT: i64 = 2;
+const FORMAT: i64 = 3;
+
+/// The table of evidence, which format 3 added.
+const EVIDENCE_TABLE: &str = "CREATE TABLE crdtype_evidence (
+    position INTEGER PRIMARY KEY AUTOINCREMENT,
+    kept BLOB NOT NULL,
+    kept_checksum BLOB NOT NULL,
+    refused BLOB NOT NULL,
+    refused_checksum BLOB NOT NULL
+);";
 
 /// A [`Store`] in an SQLite database: write-ahead log, full synchronous commits, so an
 /// append is on disk when it returns.
@@ -34,7 +43,7 @@ impl SqliteStore {
         connection.pragma_update(None, "synchronous", "FULL")?;
         let format: i64 = connection.pragma_query_value(None, "user_version", |row| row.get(0))?;
         match format {
-            0 => connection.execute_batch(
+            0 => connection.execute_batch(&format!(
                 "BEGIN;
                  CREATE TABLE crdtype_ops (
                      position INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -53,12 +62,13 @@ impl SqliteStore {
                      logical INTEGER NOT NULL,
                      own_seq INTEGER NOT NULL
                  );
-                 PRAGMA user_version = 2;
-                 COMMIT;",
-            )?,
+                 {EVIDENCE_TABLE}
+                 PRAGMA user_version = {FORMAT};
+                 COMMIT;"
+            ))?,
             // Format 1 had no own sequence number in the clock's row, and perhaps no
-            // snapshot table.
-            1 => connection.execute_batch(
+            // snapshot table; format 2, no evidence.
+            1 => connection.execute_batch(&format!(
                 "BEGIN;
                  CREATE TABLE IF NOT EXISTS crdtype_snapshot (
                      id INTEGER PRIMARY KEY CHECK (id = 0),
@@ -67,9 +77,16 @@ impl SqliteStore {
                      checksum BLOB NOT NULL
                  );
                  ALTER TABLE crdtype_clock ADD COLUMN own_seq INTEGER NOT NULL DEFAULT 0;
-                 PRAGMA user_version = 2;
-                 COMMIT;",
-            )?,
+                 {EVIDENCE_TABLE}
+                 PRAGMA user_version = {FORMAT};
+                 COMMIT;"
+            ))?,
+            2 => connection.execute_batch(&format!(
+                "BEGIN;
+                 {EVIDENCE_TABLE}
+                 PRAGMA user_version = {FORMAT};
+                 COMMIT;"
+            ))?,
             FORMAT => {}
             _ => return Err(StoreError::Invalid("a database of another crdtype format")),
         }
@@ -133,10 +150,32 @@ impl Store for SqliteStore {
                 })
             })?
             .collect::<Result<Vec<_>, _>>()?;
+        let mut select = self.connection.prepare(
+            "SELECT position, kept, kept_checksum, refused, refused_checksum
+             FROM crdtype_evidence ORDER BY position",
+        )?;
+        let evidence = select
+            .query_map([], |row| {
+                let position = row.get::<_, i64>(0)? as u64;
+                Ok(StoredEvidence {
+                    kept: StoredRecord {
+                        position,
+                        bytes: row.get(1)?,
+                        checksum: row.get(2)?,
+                    },
+                    refused: StoredRecord {
+                        position,
+                        bytes: row.get(3)?,
+                        checksum: row.get(4)?,
+                    },
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Loaded {
             checkpoint,
             snapshot,
             records,
+            evidence,
         })
     }
 
@@ -195,6 +234,20 @@ impl Store for SqliteStore {
             transaction.execute("DELETE FROM crdtype_ops WHERE position <= ?1", [covers])?;
         }
         transaction.commit()?;
+        Ok(())
+    }
+
+    fn put_evidence(&mut self, kept: Record<'_>, refused: Record<'_>) -> Result<(), StoreError> {
+        self.connection.execute(
+            "INSERT INTO crdtype_evidence (kept, kept_checksum, refused, refused_checksum)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![
+                kept.bytes,
+                &kept.checksum[..],
+                refused.bytes,
+                &refused.checksum[..]
+            ],
+        )?;
         Ok(())
     }
 }

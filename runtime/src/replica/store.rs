@@ -3,7 +3,8 @@
 use crate::HighWaterMark;
 
 /// Durable storage of one replica of one document: the operations it applied, in the order
-/// it applied them, its latest snapshot, and its clock's high-water mark.
+/// it applied them, its latest snapshot, its clock's high-water mark, and the evidence of
+/// the equivocations it saw.
 ///
 /// An implementation must make every [`append`](Self::append) atomic and durable before
 /// it returns: a replica acknowledges a local edit only after that, and sends on only
@@ -24,6 +25,10 @@ pub trait Store {
     /// with `prune`, deletes those records, in the same transaction. Positions of later
     /// records stay greater than those of every record ever appended.
     fn put_snapshot(&mut self, snapshot: Record<'_>, prune: bool) -> Result<(), StoreError>;
+
+    /// Adds the evidence of an equivocation: the operation kept and the one refused
+    /// (see [`Equivocation`](crate::ops::Equivocation)), committed when this returns.
+    fn put_evidence(&mut self, kept: Record<'_>, refused: Record<'_>) -> Result<(), StoreError>;
 }
 
 /// What a replica stores with every append, besides operations: what it must never issue
@@ -86,6 +91,18 @@ pub struct Loaded {
     /// The records still stored, in the order appended: those after the snapshot, and
     /// those it covers unless they were pruned.
     pub records: Vec<StoredRecord>,
+    /// The evidence of equivocations, in the order added.
+    pub evidence: Vec<StoredEvidence>,
+}
+
+/// The evidence of an equivocation as loaded back: the two operations, each with the
+/// position of the evidence and its own checksum.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct StoredEvidence {
+    /// The operation kept (empty if compaction had dropped its bytes).
+    pub kept: StoredRecord,
+    /// The operation refused.
+    pub refused: StoredRecord,
 }
 
 /// A store failed.
@@ -110,6 +127,15 @@ pub struct MemoryStore {
     last_position: u64,
 }
 
+/// `record` as a stored one at `position`.
+fn stored(position: u64, record: Record<'_>) -> StoredRecord {
+    StoredRecord {
+        position,
+        bytes: record.bytes.to_vec(),
+        checksum: record.checksum.to_vec(),
+    }
+}
+
 impl MemoryStore {
     /// An empty store.
     pub fn new() -> Self {
@@ -130,11 +156,9 @@ impl Store for MemoryStore {
     fn append(&mut self, records: &[Record<'_>], checkpoint: Checkpoint) -> Result<(), StoreError> {
         for record in records {
             self.last_position += 1;
-            self.loaded.records.push(StoredRecord {
-                position: self.last_position,
-                bytes: record.bytes.to_vec(),
-                checksum: record.checksum.to_vec(),
-            });
+            self.loaded
+                .records
+                .push(stored(self.last_position, *record));
         }
         self.loaded.checkpoint = checkpoint;
         Ok(())
@@ -148,14 +172,19 @@ impl Store for MemoryStore {
     }
 
     fn put_snapshot(&mut self, snapshot: Record<'_>, prune: bool) -> Result<(), StoreError> {
-        self.loaded.snapshot = Some(StoredRecord {
-            position: self.last_position,
-            bytes: snapshot.bytes.to_vec(),
-            checksum: snapshot.checksum.to_vec(),
-        });
+        self.loaded.snapshot = Some(stored(self.last_position, snapshot));
         if prune {
             self.loaded.records.clear();
         }
+        Ok(())
+    }
+
+    fn put_evidence(&mut self, kept: Record<'_>, refused: Record<'_>) -> Result<(), StoreError> {
+        let position = self.loaded.evidence.len() as u64 + 1;
+        self.loaded.evidence.push(StoredEvidence {
+            kept: stored(position, kept),
+            refused: stored(position, refused),
+        });
         Ok(())
     }
 }
