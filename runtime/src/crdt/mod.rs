@@ -25,8 +25,6 @@ macro_rules! delegate_dot_store {
     };
 }
 
-pub(crate) use delegate_dot_store;
-
 pub(crate) mod aw_set;
 pub(crate) mod counter;
 pub(crate) mod entry;
