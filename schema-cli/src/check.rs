@@ -119,6 +119,7 @@ pub fn compare(old: &[Found], new: &[Found]) -> Report {
     for new in &new {
         check_alone(&new.schema, &mut report);
     }
+    unchecked_nested(&new, &mut report);
     report
 }
 
@@ -151,6 +152,7 @@ pub fn compare_with_history(history: &[Found], new: &[Found]) -> Report {
     for new in new {
         check_alone(&new.schema, &mut report);
     }
+    unchecked_nested(new, &mut report);
     report
 }
 
@@ -242,6 +244,41 @@ fn removed(old: &Found, old_side: &[Found], new: &[Found], report: &mut Report) 
             "no such schema",
             format!("schema `{name}` is gone"),
         ),
+    }
+}
+
+/// The `nested` and `map` fields of `found` whose type names no schema of `found`: by
+/// the struct it was read from, or, for an export, by a schema name that is the struct's
+/// name or ends with it (`calendar.Place`).
+fn unchecked_nested(found: &[Found], report: &mut Report) {
+    let names_a_schema = |ident: &str| {
+        found.iter().any(|found| {
+            let name = found.schema.name.as_str();
+            found.struct_name.as_deref() == Some(ident)
+                || name == ident
+                || name.rsplit(['.', ':']).next() == Some(ident)
+        })
+    };
+    for found in found {
+        let schema = &found.schema;
+        for field in &schema.fields {
+            let mut idents = field
+                .rust_type
+                .split(|c: char| !(c.is_alphanumeric() || c == '_'));
+            if matches!(field.kind, Kind::Nested | Kind::Map) && !idents.any(names_a_schema) {
+                report.add(
+                    RuleId::NestedSchemaUnchecked,
+                    (&schema.name, Some(&field.name)),
+                    "",
+                    &field.rust_type,
+                    format!(
+                        "`{}` is a `{}`, and no input defines its struct: what that \
+                         struct replicates was not compared",
+                        field.name, field.rust_type
+                    ),
+                );
+            }
+        }
     }
 }
 

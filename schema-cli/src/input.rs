@@ -238,12 +238,26 @@ fn read_json(path: &Path, text: &str, found: &mut Vec<Found>, errors: &mut Vec<I
     };
     // Chosen by shape, then parsed as that shape, and without `flatten` (which buffers),
     // so that an error keeps its place: the descriptors, then what an export adds.
+    // `Extra` also lists the descriptor's own keys, so that any other key (a misspelled
+    // `renamed_from`, say) is refused rather than dropped: `Schema` is read beside an
+    // export's keys, so it cannot refuse them itself. `FieldSchema` does.
     #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
     struct Extra {
         #[serde(default)]
         fingerprint: String,
         #[serde(default)]
         rust_struct: Option<String>,
+        #[serde(default, rename = "name")]
+        _name: serde::de::IgnoredAny,
+        #[serde(default, rename = "version")]
+        _version: serde::de::IgnoredAny,
+        #[serde(default, rename = "fields")]
+        _fields: serde::de::IgnoredAny,
+        #[serde(default, rename = "reserved")]
+        _reserved: serde::de::IgnoredAny,
+        #[serde(default, rename = "views")]
+        _views: serde::de::IgnoredAny,
     }
     #[derive(Deserialize)]
     struct LockOf<T> {

@@ -48,7 +48,10 @@ fn text(report: &Report, mode: Mode) -> String {
             finding.rule, finding.message
         );
         let _ = writeln!(out, "  = {}", finding.breaks.describe(finding.level));
-        let _ = writeln!(out, "  = old: {}", finding.old);
+        // A finding about the new side alone has no old value.
+        if !finding.old.is_empty() {
+            let _ = writeln!(out, "  = old: {}", finding.old);
+        }
         let _ = writeln!(out, "  = new: {}", finding.new);
         let _ = writeln!(out, "  = hint: {}", finding.hint);
     }

@@ -64,6 +64,7 @@ pub enum RuleId {
     InputFilterNarrowed,
     ViewChanged,
     LockOutdated,
+    NestedSchemaUnchecked,
 }
 
 impl RuleId {
@@ -93,7 +94,7 @@ pub struct Rule {
 }
 
 /// Every rule, in the order of [`RuleId`].
-pub static RULES: [Rule; 20] = [
+pub static RULES: [Rule; 21] = [
     Rule {
         id: RuleId::VersionNotIncremented,
         name: "version_not_incremented",
@@ -265,6 +266,15 @@ pub static RULES: [Rule; 20] = [
         breaks: Breaks::Neither,
         level: Level::Error,
         hint: "run `crdtype-schema lock` and commit the lock file",
+    },
+    Rule {
+        id: RuleId::NestedSchemaUnchecked,
+        name: "nested_schema_unchecked",
+        summary: "A `nested` or `map` field's struct has no schema among the inputs, so \
+                  changes inside it go unchecked.",
+        breaks: Breaks::Neither,
+        level: Level::Warning,
+        hint: "pass the file or directory that defines the struct too (or its export)",
     },
 ];
 

@@ -233,6 +233,22 @@ fn json_inputs_are_checked_and_their_errors_placed() {
     assert_eq!(status(&output), 2);
     assert!(String::from_utf8_lossy(&output.stderr).contains("edited by hand"));
 
+    // A misspelled key is refused, where it stands, not dropped: in a field, and at the top.
+    for (name, text) in [
+        ("field.json", bare.replace("renamed_from", "renamed_form")),
+        (
+            "top.json",
+            bare.replacen('{', r#"{"rust_sturct": "Event", "#, 1),
+        ),
+    ] {
+        let misspelled = write(name, &text);
+        let output = run(&["check".as_ref(), misspelled.as_os_str(), one.as_os_str()]);
+        assert_eq!(status(&output), 2, "{name}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("unknown field"), "{stderr}");
+        assert!(stderr.contains(&format!("{name}:")), "{stderr}");
+    }
+
     let duplicate_ids = write("duplicate.json", &bare.replace("]}", r#", {"name": "room", "id": 0, "rust_type": "String", "kind": "lww", "since": 1, "default": "unspecified", "renamed_from": null}]}"#));
     let output = run(&["check".as_ref(), duplicate_ids.as_os_str(), one.as_os_str()]);
     assert_eq!(status(&output), 2);

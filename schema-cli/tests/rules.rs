@@ -173,3 +173,41 @@ fn the_readme_shows_the_check_of_its_example_as_it_is() {
         std::fs::read_to_string(root.join("tests/fixtures/readme_example/expected.txt")).unwrap();
     assert!(readme.contains(&expected), "README lacks:\n{expected}");
 }
+
+#[test]
+fn a_nested_struct_is_unchecked_only_while_no_input_defines_it() {
+    let meeting = r#"
+        #[derive(Crdt)]
+        pub struct Meeting {
+            #[crdt(map)]
+            pub attendees: BTreeMap<String, Attendee>,
+        }
+    "#;
+    let attendee = r#"
+        #[derive(Crdt)]
+        #[crdt(name = "calendar.Attendee")]
+        pub struct Attendee {
+            pub name: String,
+        }
+    "#;
+    let unchecked = |found: &[Found]| {
+        compare(found, found)
+            .findings
+            .iter()
+            .filter(|finding| finding.rule == "nested_schema_unchecked")
+            .count()
+    };
+    let alone = input::read_source("meeting.rs", meeting).unwrap();
+    assert_eq!(unchecked(&alone), 1);
+    let both = [alone, input::read_source("attendee.rs", attendee).unwrap()].concat();
+    assert_eq!(unchecked(&both), 0, "found by its struct");
+    // Exports do not name their struct: the schema name ends with it.
+    let exported: Vec<Found> = both
+        .into_iter()
+        .map(|found| Found {
+            struct_name: None,
+            ..found
+        })
+        .collect();
+    assert_eq!(unchecked(&exported), 0, "found by its schema name");
+}

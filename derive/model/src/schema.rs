@@ -21,8 +21,10 @@ pub struct Schema {
     pub views: Vec<String>,
 }
 
-/// One replicated field of a [`Schema`].
+/// One replicated field of a [`Schema`]. Reading one refuses keys it does not have, so
+/// that a misspelled key in a hand-edited export is an error, not a key silently dropped.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FieldSchema {
     /// The field's name in Rust.
     pub name: String,
@@ -51,8 +53,9 @@ pub struct FieldSchema {
 }
 
 /// A field's id and type before its type changed (`#[crdt(was(...))]`): its writes of the
-/// old type stay under the old id, for older replicas.
+/// old type stay under the old id, for older replicas. Unknown keys are refused.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PreviousType {
     /// The old id.
     pub id: u32,
