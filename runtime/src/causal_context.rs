@@ -253,6 +253,11 @@ impl CausalContext {
     /// Restores the canonical form from runs in any order, overlapping or adjacent, without
     /// changing the set of dots they represent: sorts, then merges.
     fn compact(&mut self) {
+        // Received contexts come canonical from every encoder: checked in one pass, not
+        // rebuilt.
+        if self.is_canonical() {
+            return;
+        }
         let mut runs = core::mem::take(&mut self.runs);
         runs.retain(|run| run.first >= 1 && run.first <= run.last);
         runs.sort_unstable_by_key(Run::key);
@@ -261,17 +266,16 @@ impl CausalContext {
         *self = builder.finish();
     }
 
-    #[cfg(test)]
+    /// Whether the runs are valid, sorted, and neither overlap nor touch.
     pub(crate) fn is_canonical(&self) -> bool {
-        let valid = self
-            .runs
+        self.runs
             .iter()
-            .all(|run| run.first >= 1 && run.first <= run.last);
-        let ordered = self.runs.windows(2).all(|pair| {
-            let (a, b) = (pair[0], pair[1]);
-            a.replica < b.replica || (a.replica == b.replica && a.last < b.first - 1)
-        });
-        valid && ordered
+            .all(|run| run.first >= 1 && run.first <= run.last)
+            && self.runs.windows(2).all(|pair| {
+                let (a, b) = (pair[0], pair[1]);
+                a.replica < b.replica
+                    || (a.replica == b.replica && a.last.saturating_add(1) < b.first)
+            })
     }
 }
 

@@ -106,7 +106,8 @@ impl<S: DotStore> CausalDotStore<S> {
             )));
         }
         let mut problem = None;
-        let mut dots = Vec::new();
+        // A delta's few dots stay on the stack.
+        let mut dots: SmallVec<[Dot; 8]> = SmallVec::new();
         self.store.for_each_dot(&mut |dot| {
             dots.push(dot);
             if problem.is_some() {
@@ -127,10 +128,23 @@ impl<S: DotStore> CausalDotStore<S> {
 }
 
 /// A dot of `dots` (those a store holds) that `context` lacks or that is stored twice, if
-/// any. With one bit per dot of the context when that takes no more than 64 bits per
-/// stored dot (a snapshot's context is about as large as its store), O(d log r) for d
-/// dots and r runs; else a sort, O(d log d).
+/// any. Up to 8 dots, by pairs; else with one bit per dot of the context when that takes
+/// no more than 64 bits per stored dot (a snapshot's context is about as large as its
+/// store), O(d log r) for d dots and r runs; else a sort, O(d log d).
 fn stored_dot_problem(context: &CausalContext, dots: &mut [Dot]) -> Option<InvalidDelta> {
+    if dots.len() <= 8 {
+        // A delta's few dots: each looked up, and compared with those before it, without
+        // the allocations of the bitmap or the sort.
+        return dots.iter().enumerate().find_map(|(index, &dot)| {
+            if !context.contains(dot) {
+                Some(InvalidDelta::StoredDotNotInContext(dot))
+            } else if dots[..index].contains(&dot) {
+                Some(InvalidDelta::DotStoredTwice(dot))
+            } else {
+                None
+            }
+        });
+    }
     let count = context.dot_count();
     if count <= (dots.len() as u64).saturating_mul(64) {
         let ranks = context.ranks();
@@ -762,27 +776,31 @@ mod tests {
 
     #[test]
     fn validate_finds_a_dot_stored_twice_or_outside_the_context_in_small_and_large_contexts() {
-        // A context of 2 dots takes the bitmap; one of 10,000 dots, the sort.
-        for context_dots in [2, 10_000] {
-            let mut state = CausalDotStore::<DotMap<&str, DotSet>>::new();
+        // Two stored dots are compared by pairs; ten, in a context of 20 dots, take the
+        // bitmap; ten in one of 10,000, the sort.
+        for (context_dots, stored) in [(20, 2), (20, 10), (10_000, 10)] {
+            let mut state = CausalDotStore::<DotMap<u64, DotSet>>::new();
             for seq in 1..=context_dots {
                 state.context.insert(dot(1, seq));
             }
-            state.store.insert("a", DotSet::single(dot(1, 2), ()));
-            assert_eq!(state.validate(), Ok(()));
+            for key in 1..stored {
+                state.store.insert(key, DotSet::single(dot(1, key), ()));
+            }
+            let case = format!("{stored} dots in {context_dots}");
+            assert_eq!(state.validate(), Ok(()), "{case}");
             let mut twice = state.clone();
-            twice.store.insert("b", DotSet::single(dot(1, 2), ()));
+            twice.store.insert(stored, DotSet::single(dot(1, 1), ()));
             assert_eq!(
                 twice.validate(),
-                Err(InvalidDelta::DotStoredTwice(dot(1, 2))),
-                "{context_dots}"
+                Err(InvalidDelta::DotStoredTwice(dot(1, 1))),
+                "{case}"
             );
             let mut outside = state.clone();
-            outside.store.insert("b", DotSet::single(dot(2, 1), ()));
+            outside.store.insert(stored, DotSet::single(dot(2, 1), ()));
             assert_eq!(
                 outside.validate(),
                 Err(InvalidDelta::StoredDotNotInContext(dot(2, 1))),
-                "{context_dots}"
+                "{case}"
             );
         }
     }
