@@ -49,13 +49,13 @@ pub(crate) fn dot_fun<'a, V>(
     node: &NodeRef<'a>,
     mut make: impl FnMut(ListedEntry<'a>) -> Result<V, DecodeError>,
 ) -> Result<DotFun<V>, DecodeError> {
-    let entries = node
-        .entries()?
-        .map(|entry| {
-            let entry = entry?;
-            Ok((entry.dot, make(entry)?))
-        })
-        .collect::<Result<SmallVec<_>, DecodeError>>()?;
+    // A loop rather than a `collect` into a `Result`, whose adapter cost more than a
+    // register's one entry.
+    let mut entries = SmallVec::new();
+    for entry in node.entries()? {
+        let entry = entry?;
+        entries.push((entry.dot, make(entry)?));
+    }
     unique_dots(entries)
 }
 
