@@ -73,7 +73,7 @@ fn dot_set(node: &NodeRef<'_>) -> Result<DotSet, DecodeError> {
 fn value_of<'a>(entry: &ListedEntry<'a>) -> Result<ValueRef<'a>, DecodeError> {
     entry
         .value
-        .ok_or(DecodeError::Invalid("a node has not one value per dot"))
+        .ok_or_else(|| DecodeError::Invalid("a node has not one value per dot"))
 }
 
 impl<T: WireValue + Clone> WireStore for LwwRegister<T> {
@@ -92,7 +92,7 @@ impl<T: WireValue + Clone> WireStore for LwwRegister<T> {
         let writes = dot_fun(&node, |entry| {
             let (wall_micros, logical) = entry
                 .time
-                .ok_or(DecodeError::Invalid("a register's write has no time"))?;
+                .ok_or_else(|| DecodeError::Invalid("a register's write has no time"))?;
             Ok(LwwWrite {
                 wall_micros,
                 logical,

@@ -276,9 +276,8 @@ impl<S: TypedStore> CausalDotStore<S> {
             return Err(DecodeError::Invalid("a context has a partial run"));
         }
         let context = match runs {
-            Some(runs) => CausalContext::from_runs(runs).ok_or(DecodeError::Invalid(
-                "a context run is empty or starts at 0",
-            ))?,
+            Some(runs) => CausalContext::from_runs(runs)
+                .ok_or_else(|| DecodeError::Invalid("a context run is empty or starts at 0"))?,
             None => CausalContext::new(),
         };
         let store = match root.state() {
