@@ -165,7 +165,9 @@ const _: () = {
                 }
                 _ => {
                     let _ = (input, value);
-                    ::core::result::Result::Ok(())
+                    ::core::result::Result::Err(
+                        ::crdtype::__private::TypeError::not_typed(),
+                    )
                 }
             }
         }

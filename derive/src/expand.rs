@@ -211,7 +211,7 @@ pub(crate) fn derive(model: &Model<'_>) -> TokenStream {
                     // Not a typed field: the runtime never asks.
                     _ => {
                         let _ = (input, value);
-                        ::core::result::Result::Ok(())
+                        ::core::result::Result::Err(::crdtype::__private::TypeError::not_typed())
                     }
                 }
             }

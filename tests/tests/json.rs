@@ -266,11 +266,12 @@ fn a_merge_patch_read_as_it_is_parsed_reports_each_failure_as_what_it_is() {
         refused(r#"{"title": "Ret"#),
         InputError::Syntax(_)
     ));
-    // Broken after a value of the wrong type: the wrong type came first.
+    // Not JSON, even after a value of the wrong type: refused as not JSON.
     assert!(matches!(
         refused(r#"{"utc_time": "noon", "title": }"#),
-        InputError::Type { .. }
+        InputError::Syntax(_)
     ));
+    assert!(matches!(refused("12abc"), InputError::Syntax(_)));
     assert!(matches!(
         refused(r#"{"title": "Retro"} x"#),
         InputError::Syntax(_)
@@ -286,18 +287,36 @@ fn a_merge_patch_read_as_it_is_parsed_reports_each_failure_as_what_it_is() {
 }
 
 #[test]
-fn a_merge_patch_reads_escaped_names_and_the_last_of_repeated_ones() {
+fn a_merge_patch_reads_escaped_names_and_refuses_a_name_given_twice() {
     let mut state = event();
     state
         .apply_json(
             Format::MergePatch,
-            r#"{"ti\u0074le": "Retro", "utc_time": 5, "utc_time": 6}"#,
+            r#"{"ti\u0074le": "Retro", "utc_time": 5}"#,
             stamp(2_000),
             Forbidden::Reject,
         )
         .unwrap();
     assert_eq!(state.store.title().map(String::as_str), Some("Retro"));
-    assert_eq!(state.store.utc_time(), Some(&6));
+    assert_eq!(state.store.utc_time(), Some(&5));
+
+    // Whichever of two values a reader took, another might take the other.
+    let mut meeting = meeting();
+    let before = meeting.clone();
+    for input in [
+        r#"{"priority": 5, "priority": 6}"#,
+        r#"{"tags": null, "tags": ["a"]}"#,
+        r#"{"attendees": {"bo": {}}, "attendees": {"cy": {}}}"#,
+    ] {
+        for format in [Format::Object, Format::MergePatch] {
+            let refused = meeting.apply_json(format, input, stamp(2_000), Forbidden::Reject);
+            assert!(
+                matches!(&refused, Err(InputError::Shape { reason, .. }) if reason.contains("named twice")),
+                "{input}: {refused:?}"
+            );
+        }
+    }
+    assert_eq!(meeting, before);
 }
 
 /// Operations that replace the whole document (a JSON Patch refuses the root, but
@@ -357,6 +376,16 @@ fn registers_counters_and_flags_take_values_and_resets_from_every_format() {
         .unwrap();
     let value = state.store.to_value();
     assert_eq!((value.room.as_str(), value.pinned), ("", false));
+    // `views` is read-only; the nested `seats` counter resets to 0.
+    state
+        .apply_json(
+            Format::MergePatch,
+            r#"{"place": {"seats": null}}"#,
+            stamp(3_500),
+            Forbidden::Reject,
+        )
+        .unwrap();
+    assert_eq!(state.store.to_value().place.seats, 0);
     assert!(
         !applied.delta.context.is_empty(),
         "the resets are in the delta"
@@ -521,8 +550,14 @@ proptest! {
         }
         let mut state = meeting();
         let before = state.clone();
-        if state.apply_json(format, &input, stamp(2_000), forbidden).is_err() {
-            prop_assert_eq!(state, before);
+        match state.apply_json(format, &input, stamp(2_000), forbidden) {
+            Err(_) => prop_assert_eq!(state, before),
+            // Applied: the delta moves the old state to the new one.
+            Ok(applied) => {
+                let mut joined = before;
+                joined.join(applied.delta);
+                prop_assert_eq!(joined, state);
+            }
         }
     }
 }

@@ -255,7 +255,7 @@ pub(crate) fn written(action: &Action) -> Option<&Value> {
 }
 
 /// `value` as a `T`, or a type error at `path`.
-pub(crate) fn typed<T: DeserializeOwned>(value: &Value, path: &[String]) -> Result<T, InputError> {
+fn typed<T: DeserializeOwned>(value: &Value, path: &[String]) -> Result<T, InputError> {
     T::deserialize(value).map_err(|error| InputError::Type {
         path: pointer(path),
         expected: type_name::<T>(),
@@ -371,6 +371,17 @@ pub struct TypeError<E> {
     pub error: E,
     /// The field's type, as Rust names it.
     pub expected: fn() -> String,
+}
+
+impl<E: serde::de::Error> TypeError<E> {
+    /// The error of a field the generated code does not type: never asked for, since the
+    /// runtime asks only for typed fields; an error rather than a write silently dropped.
+    pub fn not_typed() -> Self {
+        Self {
+            error: E::custom("the field is not typed on reading"),
+            expected: || "a typed field".to_owned(),
+        }
+    }
 }
 
 impl<E: std::fmt::Display> TypeError<E> {

@@ -49,6 +49,7 @@ use std::borrow::Cow;
 use serde::Deserialize;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
+use smallvec::SmallVec;
 
 use canonical::canonicalize_with;
 pub use canonical::{Action, MAX_OPS, Op, canonicalize};
@@ -93,11 +94,11 @@ pub struct Applied<S> {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum InputError {
-    /// The input is not JSON.
+    /// The input is not JSON (whatever else is wrong with it).
     #[error("not JSON: {0}")]
     Syntax(#[from] serde_json::Error),
-    /// The input is JSON, but not of its format: a merge patch that is not an object, a
-    /// patch operation without a path.
+    /// The input is JSON, but not of its format: a merge patch that is not an object or
+    /// that names a field twice, a patch operation without a path.
     #[error("not a {format}: {reason}")]
     Shape {
         /// The format.
@@ -118,7 +119,8 @@ pub enum InputError {
         path: String,
         /// The field's type, as Rust names it.
         expected: String,
-        /// What serde said.
+        /// What serde said (for an object or merge patch, read as it is parsed, with the
+        /// line and column in the input).
         reason: String,
     },
     /// A path that goes inside a field that has no members (a register, a counter).
@@ -244,9 +246,14 @@ impl<S: JsonDocument> CausalDotStore<S> {
             if !applied.dropped.is_empty() && applied.dropped.binary_search(&op.pointer()).is_ok() {
                 continue;
             }
-            // Checked already: the check ran the same code on the same state.
-            self.store
-                .json_write(&mut write, &op.path, 0, &op.action, delta)?;
+            // Checked already, against the state before this input: these operations
+            // touch no typed field, and `in_order` kept those after a write of the whole
+            // document in their place, so each meets the state it was checked against.
+            let written = self
+                .store
+                .json_write(&mut write, &op.path, 0, &op.action, delta);
+            debug_assert!(written.is_ok(), "a checked operation failed: {written:?}");
+            written?;
         }
         Ok(applied)
     }
@@ -282,9 +289,10 @@ struct Check<'c, S: JsonDocument> {
     cx: WriteCx<'c>,
     typed: S::JsonInput,
     ops: Vec<Op>,
-    /// For a whole object, whose absent fields are reset: the fields written, by index
-    /// (empty otherwise).
-    written: Vec<bool>,
+    /// The fields an object or merge patch named, one bit per index: a name given twice
+    /// is refused, and a whole object resets the writable fields it did not name.
+    named: SmallVec<[u64; 2]>,
+    whole_object: bool,
     /// Set once an operation on the whole document is seen: later writes to typed fields
     /// must apply after it, so they stay operations.
     in_order: bool,
@@ -299,24 +307,20 @@ impl<'c, S: JsonDocument> Check<'c, S> {
         stamp: Timestamp,
         whole_object: bool,
     ) -> Self {
-        let written = if whole_object {
-            vec![false; S::JSON_FIELDS.len()]
-        } else {
-            Vec::new()
-        };
         Self {
             store,
             cx: WriteCx::new(context, stamp, false),
             typed: S::JsonInput::default(),
             ops: Vec::new(),
-            written,
+            named: SmallVec::from_elem(0, S::JSON_FIELDS.len().div_ceil(64)),
+            whole_object,
             in_order: false,
         }
     }
 
     /// Checks one operation; its value moves into the input if it is owned.
     fn op(&mut self, op: Cow<'_, Op>) -> Result<(), InputError> {
-        let Some((name, inside)) = op.path.split_first() else {
+        let Some(name) = op.path.first() else {
             // The whole document: later writes to typed fields must apply after it.
             self.in_order = true;
             return self.check_op(op.into_owned());
@@ -332,12 +336,7 @@ impl<'c, S: JsonDocument> Check<'c, S> {
         if !field.typed || self.in_order {
             return self.check_op(op.into_owned());
         }
-        if !inside.is_empty() {
-            return Err(InputError::NoMembers {
-                path: op.pointer(),
-                field: name.clone(),
-            });
-        }
+        fields::no_members(&op.path, 1)?;
         let typed = &mut self.typed;
         match op {
             Cow::Borrowed(op) => {
@@ -368,8 +367,19 @@ impl<'c, S: JsonDocument> Check<'c, S> {
         replacing: bool,
     ) -> Result<(), Refusal<D::Error>> {
         let field = find_field::<S>(name);
-        if let Some(written) = field.and_then(|(field, _)| self.written.get_mut(field.index)) {
-            *written = true;
+        if let Some((field, _)) = field
+            && let Some(word) = self.named.get_mut(field.index / 64)
+        {
+            let bit = 1 << (field.index % 64);
+            if *word & bit != 0 {
+                // JSON leaves repeated names to the reader; which one counts is not
+                // worth guessing.
+                return Err(Refusal::Input(InputError::Shape {
+                    format: object_format(self.whole_object),
+                    reason: format!("`{name}` is named twice"),
+                }));
+            }
+            *word |= bit;
         }
         match field {
             Some((_, info)) if !info.writable => {}
@@ -415,10 +425,15 @@ impl<'c, S: JsonDocument> Check<'c, S> {
     /// The checked input, after resetting the writable fields a whole object left out;
     /// or, with [`Forbidden::Reject`], the paths it may not write as one error.
     fn finish(mut self, forbidden: Forbidden) -> Result<Checked<S>, InputError> {
-        let written = std::mem::take(&mut self.written);
-        for (field, _) in (S::JSON_FIELDS.iter().zip(written))
-            .filter(|(field, written)| field.writable && !written)
-        {
+        let named = std::mem::take(&mut self.named);
+        let whole_object = self.whole_object;
+        let absent = |(index, field): &(usize, &JsonFieldInfo)| {
+            let named = named
+                .get(index / 64)
+                .is_some_and(|word| word & 1 << (index % 64) != 0);
+            whole_object && field.writable && !named
+        };
+        for (_, field) in S::JSON_FIELDS.iter().enumerate().filter(absent) {
             self.op(Cow::Owned(Op {
                 path: vec![field.name.to_owned()],
                 action: Action::Delete,
@@ -463,19 +478,32 @@ fn read_members<S: JsonDocument>(
             refused: &mut refused,
         })
         .and_then(|()| deserializer.end());
-    match (result, refused) {
-        (Ok(()), _) => Ok(()),
-        // The refusal that stopped the parse, unless the parse failed for itself after.
-        (Err(error), Some(refusal)) if error.is_data() => Err(refusal),
-        (Err(error), _) if error.is_data() => Err(InputError::Shape {
-            format: if format == Format::Object {
-                "JSON object"
-            } else {
-                "JSON Merge Patch"
-            },
-            reason: "expected an object of fields".to_owned(),
-        }),
-        (Err(error), _) => Err(InputError::Syntax(error)),
+    let Err(error) = result else {
+        return Ok(());
+    };
+    // As when the input was parsed whole before anything was checked: input that is not
+    // JSON is refused as such, wherever the first problem was.
+    if let Err(syntax) = serde_json::from_str::<IgnoredAny>(input) {
+        return Err(InputError::Syntax(syntax));
+    }
+    Err(refused.unwrap_or_else(|| {
+        if error.is_data() {
+            InputError::Shape {
+                format: object_format(format == Format::Object),
+                reason: "expected an object of fields".to_owned(),
+            }
+        } else {
+            InputError::Syntax(error)
+        }
+    }))
+}
+
+/// The name of an object input's format, for messages.
+fn object_format(whole_object: bool) -> &'static str {
+    if whole_object {
+        "JSON object"
+    } else {
+        "JSON Merge Patch"
     }
 }
 
