@@ -7,7 +7,7 @@ use crdtype::ops::{OpLog, ReceiveError, SigningKey};
 use crdtype::replica::sync::{Role, SyncError, SyncLimits, SyncSession, SyncStats, sync_with};
 use crdtype::replica::{
     Checkpoint, HistoryError, HistoryPolicy, Loaded, MemoryStore, Record, Recovery, Replica,
-    ReplicaError, SqliteStore, Store, StoreError,
+    ReplicaError, SqliteStore, Store, StoreError, StoredEvidence, StoredRecord,
 };
 use crdtype::{Crdt, HybridClock, ManualClock, ReplicaId, WallClock};
 use crdtype_tests::versions::meeting_v2;
@@ -555,7 +555,7 @@ fn equivocation_evidence_is_stored_once_per_device_and_survives_reopening() {
         Replica::<Meeting, _, _>::open(SqliteStore::open(&path).unwrap(), key(2), log).unwrap()
     };
     let (bob, recovery) = reopen();
-    assert_eq!((recovery.evidence, recovery.corrupt_evidence.len()), (1, 0));
+    assert_eq!((recovery.evidence, recovery.evidence_refused.len()), (1, 0));
     let evidence = &bob.log().evidence()[0];
     assert_eq!((&evidence.kept, &evidence.refused), (&first, &second));
     // Still one proof after a restart: the device's next equivocation adds none.
@@ -580,39 +580,111 @@ fn equivocation_evidence_is_stored_once_per_device_and_survives_reopening() {
         .unwrap();
     drop(bob);
     let (bob, recovery) = reopen();
-    assert_eq!((recovery.evidence, recovery.corrupt_evidence.len()), (0, 1));
+    assert_eq!((recovery.evidence, recovery.evidence_refused.len()), (0, 1));
     assert!(bob.log().evidence().is_empty());
 }
 
-#[test]
-fn a_database_of_the_previous_format_gains_the_evidence_table_and_keeps_its_edits() {
-    let directory = tempfile::tempdir().unwrap();
-    let path = directory.path().join("alice.sqlite");
-    let wall = ManualClock::new(1_000_000);
-    let mut alice = creator(SqliteStore::open(&path).unwrap(), &wall);
-    alice.edit(|m| m.title = "kept".to_owned()).unwrap();
-    let document = alice.log().document();
-    // Back to format 2, which had no evidence.
-    alice
-        .store()
-        .connection()
-        .execute_batch("DROP TABLE crdtype_evidence; PRAGMA user_version = 2;")
-        .unwrap();
-    drop(alice);
+/// Stored evidence, as a store would load it, with intact checksums.
+fn stored_evidence(position: u64, kept: &[u8], refused: &[u8]) -> StoredEvidence {
+    let stored = |bytes: &[u8]| StoredRecord {
+        position,
+        bytes: bytes.to_vec(),
+        checksum: Record::new(bytes).checksum.to_vec(),
+    };
+    StoredEvidence {
+        kept: stored(kept),
+        refused: stored(refused),
+    }
+}
 
-    let (alice, recovery) = restart(SqliteStore::open(&path).unwrap(), document, &wall);
-    assert_eq!(recovery.restored, 4);
-    assert_eq!(alice.read().title, "kept");
-    let connection = alice.store().connection();
-    let format: i64 = connection
-        .pragma_query_value(None, "user_version", |row| row.get(0))
+#[test]
+fn stored_evidence_is_restored_only_if_it_proves_an_equivocation_against_what_is_held() {
+    let wall = ManualClock::new(1_000_000);
+    let mut alice = creator(MemoryStore::new(), &wall);
+    let mut bob = joiner::<Meeting, _>(&alice, 2, MemoryStore::new(), &wall);
+    sync(&mut alice, &mut bob);
+    let [first, second, third] = equivocations(&mut alice);
+    let later = alice
+        .edit(|m| m.title = "later".to_owned())
+        .unwrap()
         .unwrap();
-    let evidence: i64 = connection
-        .query_row("SELECT count(*) FROM crdtype_evidence", [], |row| {
-            row.get(0)
-        })
-        .unwrap();
-    assert_eq!((format, evidence), (3, 0));
+    bob.receive(&first).unwrap();
+    let document = bob.log().document();
+    let store = bob.into_store();
+    let reopen = |evidence: Vec<StoredEvidence>| {
+        let mut store = store.clone();
+        store.loaded_mut().evidence = evidence;
+        let log = OpLog::open(document, clock(2, &wall));
+        let (bob, recovery) = Replica::<Meeting, _, _>::open(store, key(2), log).unwrap();
+        (
+            bob.log().evidence().len(),
+            recovery.evidence,
+            recovery.evidence_refused,
+        )
+    };
+    // The kept operation's bytes may be gone (compaction); a second proof of the same
+    // device adds nothing.
+    assert_eq!(
+        reopen(vec![
+            stored_evidence(1, &[], &second),
+            stored_evidence(2, &first, &third)
+        ]),
+        (1, 1, vec![2])
+    );
+    // Not proofs: the kept one is not the operation held under the id; the refused one
+    // is; the refused one's id was never applied here.
+    for (kept, refused) in [(&second, &third), (&first, &first), (&first, &later)] {
+        assert_eq!(
+            reopen(vec![stored_evidence(1, kept, refused)]),
+            (0, 0, vec![1])
+        );
+    }
+}
+
+#[test]
+fn a_database_of_an_earlier_format_is_brought_up_to_date_and_keeps_its_edits() {
+    // What format 3 added (the evidence), and format 2 before it (the snapshot table and
+    // the own sequence number), taken away again.
+    for (format, downgrade) in [
+        (2, "DROP TABLE crdtype_evidence;"),
+        (
+            1,
+            "DROP TABLE crdtype_evidence; DROP TABLE crdtype_snapshot;
+             ALTER TABLE crdtype_clock DROP COLUMN own_seq;",
+        ),
+    ] {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("alice.sqlite");
+        let wall = ManualClock::new(1_000_000);
+        let mut alice = creator(SqliteStore::open(&path).unwrap(), &wall);
+        alice.edit(|m| m.title = "kept".to_owned()).unwrap();
+        let document = alice.log().document();
+        alice
+            .store()
+            .connection()
+            .execute_batch(&format!("{downgrade} PRAGMA user_version = {format};"))
+            .unwrap();
+        drop(alice);
+
+        let (mut alice, recovery) = restart(SqliteStore::open(&path).unwrap(), document, &wall);
+        assert_eq!(recovery.restored, 4, "format {format}");
+        assert_eq!(alice.read().title, "kept");
+        let connection = alice.store().connection();
+        let version: i64 = connection
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .unwrap();
+        let evidence: i64 = connection
+            .query_row("SELECT count(*) FROM crdtype_evidence", [], |row| {
+                row.get(0)
+            })
+            .unwrap();
+        assert_eq!((version, evidence), (3, 0), "format {format}");
+        // And it goes on storing edits.
+        alice.edit(|m| m.title = "after".to_owned()).unwrap();
+        drop(alice);
+        let (alice, _) = restart(SqliteStore::open(&path).unwrap(), document, &wall);
+        assert_eq!(alice.read().title, "after", "format {format}");
+    }
 }
 
 #[test]

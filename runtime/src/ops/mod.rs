@@ -683,19 +683,25 @@ impl<S: TypedStore, W: WallClock> OpLog<S, W> {
         &self.evidence
     }
 
-    /// Puts back evidence read from this replica's own storage: kept if the refused
-    /// operation is of this document, the kept one (unless compaction had dropped its
-    /// bytes) carries the same id and differs, and their device has none yet.
+    /// Puts back evidence read from this replica's own storage, after its operations: kept
+    /// if the refused operation is of this document, under an id this log applied, and is
+    /// not the operation applied under it; if the kept operation (unless compaction had
+    /// dropped its bytes) is that one; and if their device has no proof yet.
     pub(crate) fn restore_evidence(&mut self, kept: Vec<u8>, refused: Vec<u8>) -> bool {
+        let header_hash = |bytes: &[u8]| {
+            format::signed_op(bytes)
+                .ok()
+                .map(|signed| OpHash(*blake3::hash(signed.header()).as_bytes()))
+        };
         let Ok(second) = OpFields::read(&refused) else {
             return false;
         };
-        let first_matches = kept.is_empty()
-            || OpFields::read(&kept)
-                .is_ok_and(|first| first.id == second.id && first.document == second.document);
-        let proves = first_matches
-            && second.document == self.document.0
-            && kept != refused
+        let Some(&applied) = self.ids.get(&second.id) else {
+            return false;
+        };
+        let proves = second.document == self.document.0
+            && header_hash(&refused).is_some_and(|hash| hash != applied)
+            && (kept.is_empty() || header_hash(&kept) == Some(applied))
             && !self.has_evidence(second.id.replica());
         if proves {
             self.evidence.push(Equivocation {

@@ -160,9 +160,10 @@ pub struct Recovery {
     pub refused: Vec<(u64, ReceiveError)>,
     /// Evidence of equivocations restored.
     pub evidence: usize,
-    /// Evidence not restored, by position: a checksum failed, or the two operations do
-    /// not prove an equivocation of this document (or repeat one of the same device).
-    pub corrupt_evidence: Vec<u64>,
+    /// Evidence not restored, by position: a checksum failed; or the two operations do
+    /// not prove an equivocation against an operation this replica holds; or their device
+    /// has a proof already.
+    pub evidence_refused: Vec<u64>,
 }
 
 /// One document on one device: its typed state, clock, signing key and history, durable
@@ -259,11 +260,12 @@ impl<T: Crdt, D: Store, W: WallClock> Replica<T, D, W> {
                 if intact && log.restore_evidence(evidence.kept.bytes, evidence.refused.bytes) {
                     recovery.evidence += 1;
                 } else {
-                    recovery.corrupt_evidence.push(position);
+                    recovery.evidence_refused.push(position);
                 }
             }
         }
         let persisted = if new_document { 0 } else { log.len() };
+        let log_evidence = log.evidence().len();
         let snapshot_covers = if recovery.from_snapshot { log.len() } else { 0 };
         let mut replica = Self {
             log,
@@ -275,7 +277,8 @@ impl<T: Crdt, D: Store, W: WallClock> Replica<T, D, W> {
             snapshot_due: false,
             adopted: None,
             own_seq_stored: loaded.checkpoint.own_seq,
-            evidence_stored: recovery.evidence,
+            // All the log holds is stored: restored, or, for a new document, none.
+            evidence_stored: log_evidence,
         };
         replica.persist()?;
         Ok((replica, recovery))

@@ -37,15 +37,17 @@ impl SqliteStore {
         Self::setup(Connection::open_in_memory()?)
     }
 
-    fn setup(connection: Connection) -> Result<Self, StoreError> {
+    fn setup(mut connection: Connection) -> Result<Self, StoreError> {
         // WAL with FULL sync: a commit returns once its log frames are on disk.
         connection.pragma_update(None, "journal_mode", "WAL")?;
         connection.pragma_update(None, "synchronous", "FULL")?;
-        let format: i64 = connection.pragma_query_value(None, "user_version", |row| row.get(0))?;
-        match format {
-            0 => connection.execute_batch(&format!(
-                "BEGIN;
-                 CREATE TABLE crdtype_ops (
+        // The format is read and brought up to date under a write lock, so that two
+        // processes opening an old file at once migrate it once.
+        let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let format: i64 = transaction.pragma_query_value(None, "user_version", |row| row.get(0))?;
+        let migration = match format {
+            0 => format!(
+                "CREATE TABLE crdtype_ops (
                      position INTEGER PRIMARY KEY AUTOINCREMENT,
                      bytes BLOB NOT NULL,
                      checksum BLOB NOT NULL
@@ -62,34 +64,29 @@ impl SqliteStore {
                      logical INTEGER NOT NULL,
                      own_seq INTEGER NOT NULL
                  );
-                 {EVIDENCE_TABLE}
-                 PRAGMA user_version = {FORMAT};
-                 COMMIT;"
-            ))?,
+                 {EVIDENCE_TABLE}"
+            ),
             // Format 1 had no own sequence number in the clock's row, and perhaps no
             // snapshot table; format 2, no evidence.
-            1 => connection.execute_batch(&format!(
-                "BEGIN;
-                 CREATE TABLE IF NOT EXISTS crdtype_snapshot (
+            1 => format!(
+                "CREATE TABLE IF NOT EXISTS crdtype_snapshot (
                      id INTEGER PRIMARY KEY CHECK (id = 0),
                      covers INTEGER NOT NULL,
                      bytes BLOB NOT NULL,
                      checksum BLOB NOT NULL
                  );
                  ALTER TABLE crdtype_clock ADD COLUMN own_seq INTEGER NOT NULL DEFAULT 0;
-                 {EVIDENCE_TABLE}
-                 PRAGMA user_version = {FORMAT};
-                 COMMIT;"
-            ))?,
-            2 => connection.execute_batch(&format!(
-                "BEGIN;
-                 {EVIDENCE_TABLE}
-                 PRAGMA user_version = {FORMAT};
-                 COMMIT;"
-            ))?,
-            FORMAT => {}
+                 {EVIDENCE_TABLE}"
+            ),
+            2 => EVIDENCE_TABLE.to_owned(),
+            FORMAT => String::new(),
             _ => return Err(StoreError::Invalid("a database of another crdtype format")),
+        };
+        if format != FORMAT {
+            transaction.execute_batch(&migration)?;
+            transaction.pragma_update(None, "user_version", FORMAT)?;
         }
+        transaction.commit()?;
         Ok(Self { connection })
     }
 
