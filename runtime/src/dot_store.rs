@@ -776,8 +776,8 @@ mod tests {
 
     #[test]
     fn validate_finds_a_dot_stored_twice_or_outside_the_context_in_small_and_large_contexts() {
-        // Two stored dots are compared by pairs; ten, in a context of 20 dots, take the
-        // bitmap; ten in one of 10,000, the sort.
+        // A valid state of 1 stored dot and its faulty copies of 2 are compared by pairs;
+        // 9 and 10 dots in a context of 20 take the bitmap; in one of 10,000, the sort.
         for (context_dots, stored) in [(20, 2), (20, 10), (10_000, 10)] {
             let mut state = CausalDotStore::<DotMap<u64, DotSet>>::new();
             for seq in 1..=context_dots {

@@ -247,25 +247,26 @@ fn removed(old: &Found, old_side: &[Found], new: &[Found], report: &mut Report) 
     }
 }
 
-/// The `nested` and `map` fields of `found` whose type names no schema of `found`: by
-/// the struct it was read from, or, for an export, by a schema name that is the struct's
-/// name or ends with it (`calendar.Place`).
+/// The `nested` and `map` fields of `found` whose struct (the type's last identifier: a
+/// nested struct's, or a map's value type's) is no schema of `found`: found by the struct
+/// it was read from, or, for an export, by a schema name that is the struct's name or
+/// ends with it (`calendar.Place`).
 fn unchecked_nested(found: &[Found], report: &mut Report) {
     let names_a_schema = |ident: &str| {
         found.iter().any(|found| {
-            let name = found.schema.name.as_str();
             found.struct_name.as_deref() == Some(ident)
-                || name == ident
-                || name.rsplit(['.', ':']).next() == Some(ident)
+                || found.schema.name.rsplit(['.', ':']).next() == Some(ident)
         })
     };
     for found in found {
         let schema = &found.schema;
         for field in &schema.fields {
-            let mut idents = field
+            let ident = field
                 .rust_type
-                .split(|c: char| !(c.is_alphanumeric() || c == '_'));
-            if matches!(field.kind, Kind::Nested | Kind::Map) && !idents.any(names_a_schema) {
+                .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .rfind(|ident| !ident.is_empty());
+            if matches!(field.kind, Kind::Nested | Kind::Map) && !ident.is_some_and(names_a_schema)
+            {
                 report.add(
                     RuleId::NestedSchemaUnchecked,
                     (&schema.name, Some(&field.name)),

@@ -211,3 +211,31 @@ fn a_nested_struct_is_unchecked_only_while_no_input_defines_it() {
         .collect();
     assert_eq!(unchecked(&exported), 0, "found by its schema name");
 }
+
+/// An export with every key a schema can have reads back: the list of keys an export may
+/// hold (which refuses any other) must not leave one out.
+#[test]
+fn an_export_with_every_key_reads_back_as_it_was() {
+    let source = r#"
+        #[derive(Crdt)]
+        #[crdt(name = "calendar.Event", version = 3, reserved(9), views(public))]
+        pub struct Event {
+            #[crdt(view(public), read_only)]
+            pub title: String,
+            #[crdt(id = 4, since = 2, default = "defaults::offset", renamed_from = "tz",
+                   was(id = 2, type = "i32", upgrade = "up", downgrade = "down"))]
+            pub offset: i64,
+        }
+    "#;
+    let found = input::read_source("event.rs", source).unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    for (name, text) in crdtype_schema::export(&found, false) {
+        let path = scratch.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let read = input::read(&path).unwrap_or_else(|errors| panic!("{errors:?}"));
+        assert_eq!(read[0].schema, found[0].schema);
+        let field = &read[0].schema.fields[1];
+        assert!(field.was.is_some() && field.renamed_from.is_some());
+        assert!(read[0].schema.fields[0].read_only && !read[0].schema.views.is_empty());
+    }
+}

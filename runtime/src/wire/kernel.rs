@@ -70,10 +70,15 @@ fn dot_set(node: &NodeRef<'_>) -> Result<DotSet, DecodeError> {
     unique_dots(node.dots()?.map(|dot| (dot, ())).collect())
 }
 
+// The errors below are built only on failure (`let ... else`, not `ok_or`): an error
+// built eagerly was also dropped on every entry of every register, a cost that clippy's
+// `unnecessary_lazy_evaluations` does not see.
+
 fn value_of<'a>(entry: &ListedEntry<'a>) -> Result<ValueRef<'a>, DecodeError> {
-    entry
-        .value
-        .ok_or_else(|| DecodeError::Invalid("a node has not one value per dot"))
+    let Some(value) = entry.value else {
+        return Err(DecodeError::Invalid("a node has not one value per dot"));
+    };
+    Ok(value)
 }
 
 impl<T: WireValue + Clone> WireStore for LwwRegister<T> {
@@ -90,9 +95,9 @@ impl<T: WireValue + Clone> WireStore for LwwRegister<T> {
     fn decode_node(node: NodeRef<'_>) -> Result<Self, DecodeError> {
         node.only(Parts::STAMPS | Parts::VALUES)?;
         let writes = dot_fun(&node, |entry| {
-            let (wall_micros, logical) = entry
-                .time
-                .ok_or_else(|| DecodeError::Invalid("a register's write has no time"))?;
+            let Some((wall_micros, logical)) = entry.time else {
+                return Err(DecodeError::Invalid("a register's write has no time"));
+            };
             Ok(LwwWrite {
                 wall_micros,
                 logical,

@@ -275,9 +275,13 @@ impl<S: TypedStore> CausalDotStore<S> {
         if root.context().is_some_and(|runs| runs.len() % 3 != 0) {
             return Err(DecodeError::Invalid("a context has a partial run"));
         }
-        let context = match runs {
-            Some(runs) => CausalContext::from_runs(runs)
-                .ok_or_else(|| DecodeError::Invalid("a context run is empty or starts at 0"))?,
+        let context = match runs.map(CausalContext::from_runs) {
+            Some(Some(context)) => context,
+            Some(None) => {
+                return Err(DecodeError::Invalid(
+                    "a context run is empty or starts at 0",
+                ));
+            }
             None => CausalContext::new(),
         };
         let store = match root.state() {
