@@ -2,14 +2,17 @@
 //! live here so that the ordinary test run compiles them and feeds them their seeds and
 //! random inputs (`tests/tests/fuzzing.rs`).
 //!
-//! Each body panics only when the receive pipeline breaks a promise: a refused operation
-//! must leave the log exactly as it was, and nothing may panic on any input.
+//! Each body panics only when a promise is broken: nothing may panic on any input; a
+//! refused operation must leave the log exactly as it was; refused JSON input must leave
+//! the state as it was, and applied input must return the delta of what it changed; a
+//! decoded state must encode back to itself.
 
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
+use crdtype::json::{Forbidden, Format};
 use crdtype::ops::{OpFields, OpKind, OpLog, ReceiveError, Received, SigningKey};
-use crdtype::{HybridClock, ManualClock, ReplicaId};
+use crdtype::{CausalDotStore, HybridClock, ManualClock, ReplicaId};
 
 use crate::{Attendee, Meeting, MeetingCrdt};
 
@@ -246,5 +249,216 @@ pub fn seed_operations() -> Vec<Vec<u8>> {
         .seeds
         .iter()
         .map(|fields| fields.sign(&key(fields.id.replica().get())))
+        .collect()
+}
+
+/// The state JSON input and decoding start from: every kind of field, with a map entry.
+fn meeting_state() -> &'static CausalDotStore<MeetingCrdt> {
+    static STATE: OnceLock<CausalDotStore<MeetingCrdt>> = OnceLock::new();
+    STATE.get_or_init(|| {
+        let meeting = Meeting {
+            title: "Planning".to_owned(),
+            room: "Blue".to_owned(),
+            views: 7,
+            tags: BTreeSet::from(["q3".to_owned()]),
+            cancelled_dates: BTreeSet::from([1]),
+            pinned: true,
+            place: crate::Place {
+                name: "HQ".to_owned(),
+                seats: 10,
+            },
+            attendees: [(
+                "ada".to_owned(),
+                Attendee {
+                    name: "Ada".to_owned(),
+                    accepted: false,
+                },
+            )]
+            .into(),
+            draft_note: String::new(),
+            priority: 2,
+        };
+        let stamp = HybridClock::with_wall_clock(ReplicaId::new(1), ManualClock::new(1_000)).now();
+        MeetingCrdt::from_value(&meeting, stamp)
+    })
+}
+
+/// External JSON input: byte 0 picks the format and what happens to forbidden paths, the
+/// rest is the input. A refused input must leave the state as it was, and an applied one
+/// must return the delta that moves the old state to the new one. Returns what
+/// `apply_json` said, or `None` for bytes that are not UTF-8, which never reach it.
+pub fn json_input(data: &[u8]) -> Option<Result<(), crdtype::json::InputError>> {
+    let (&choice, text) = data.split_first().unwrap_or((&0, &[]));
+    let text = std::str::from_utf8(text).ok()?;
+    let format = [Format::Object, Format::MergePatch, Format::Patch][usize::from(choice % 3)];
+    let forbidden = if choice & 4 == 0 {
+        Forbidden::Reject
+    } else {
+        Forbidden::Drop
+    };
+    let before = meeting_state();
+    let mut state = before.clone();
+    let stamp = HybridClock::with_wall_clock(ReplicaId::new(2), ManualClock::new(2_000)).now();
+    let applied = state.apply_json(format, text, stamp, forbidden);
+    match &applied {
+        Err(_) => assert!(state == *before, "a refused input changed the state"),
+        Ok(applied) => {
+            let mut joined = before.clone();
+            joined.join(applied.delta.clone());
+            assert!(
+                joined == state,
+                "the delta does not move the old state to the new one"
+            );
+        }
+    }
+    Some(applied.map(drop))
+}
+
+/// Raw bytes as an encoded state: refused, or read into a state that encodes to bytes
+/// that read back the same.
+pub fn decode_state(data: &[u8]) {
+    if let Ok(state) = CausalDotStore::<MeetingCrdt>::decode(data) {
+        let again = CausalDotStore::<MeetingCrdt>::decode(&state.encode());
+        assert!(
+            again.as_ref().is_ok_and(|again| *again == state),
+            "a decoded state does not encode back to itself: {again:?}"
+        );
+    }
+}
+
+/// Inputs of [`json_input`]: a merge patch and an object of every kind of field, and a
+/// JSON Patch, each under every choice of byte 0 that fits it.
+pub fn seed_json_inputs() -> Vec<Vec<u8>> {
+    let object = r#"{"title": "Retro", "room": null, "pinned": false, "tags": ["a"], "cancelled_dates": [2], "place": {"seats": 4}, "attendees": {"bo": {"name": "Bo", "accepted": true}, "ada": null}, "priority": 9}"#;
+    let patch = r#"[{"op": "add", "path": "/tags/-", "value": "x"}, {"op": "replace", "path": "/priority", "value": 9}, {"op": "remove", "path": "/room"}, {"op": "add", "path": "/attendees/ada/accepted", "value": true}, {"op": "copy", "from": "/title", "path": "/room"}, {"op": "test", "path": "/pinned", "value": true}]"#;
+    let mut seeds = Vec::new();
+    // Byte 0 modulo 3 is the format; its bit 2, whether forbidden paths are dropped.
+    for choice in [0u8, 1, 4, 6] {
+        seeds.push([&[choice], object.as_bytes()].concat());
+    }
+    for choice in [2u8, 5] {
+        seeds.push([&[choice], patch.as_bytes()].concat());
+    }
+    seeds
+}
+
+/// Inputs of [`decode_state`]: the state of [`json_input`], and a delta of it.
+pub fn seed_states() -> Vec<Vec<u8>> {
+    let state = meeting_state();
+    let mut edited = state.clone();
+    let stamp = HybridClock::with_wall_clock(ReplicaId::new(2), ManualClock::new(2_000)).now();
+    let delta = edited.store.edit(&mut edited.context, stamp, |meeting| {
+        meeting.title = "Retro".to_owned();
+        meeting.tags.insert("x".to_owned());
+    });
+    vec![state.encode(), delta.encode()]
+}
+
+type Device = crdtype::replica::Replica<Meeting, crdtype::replica::MemoryStore, ManualClock>;
+
+/// Alice, who compacted her history into snapshots, and what Bob, who holds only the
+/// document's first operations, stores: the world of [`sync_message`].
+struct SyncWorld {
+    document: crdtype::ops::DocumentId,
+    bob: crdtype::replica::MemoryStore,
+    /// The operations Alice holds: the admissions, and those after her last snapshot.
+    alice: BTreeSet<crdtype::ops::OpHash>,
+    /// Bob's first message, and Alice's answers to it (operations and a snapshot).
+    messages: Vec<Vec<u8>>,
+}
+
+fn sync_world() -> &'static SyncWorld {
+    use crdtype::replica::sync::SyncSession;
+    use crdtype::replica::{HistoryPolicy, MemoryStore, Replica};
+    static WORLD: OnceLock<SyncWorld> = OnceLock::new();
+    WORLD.get_or_init(|| {
+        let wall = ManualClock::new(1_000_000);
+        let clock = |replica| HybridClock::with_wall_clock(ReplicaId::new(replica), wall.clone());
+        let (log, _) = Log::create(&key(1), [9; 16], clock(1));
+        let policy = HistoryPolicy {
+            snapshot_every: 6,
+            keep_history: false,
+        };
+        let (mut alice, _): (Device, _) =
+            Replica::open_with(MemoryStore::new(), key(1), log, policy).expect("a new store");
+        alice
+            .admit(ReplicaId::new(2), key(2).verifying_key())
+            .expect("the creator admits a device");
+        let (mut bob, _): (Device, _) = Replica::open(
+            MemoryStore::new(),
+            key(2),
+            Log::open(alice.log().document(), clock(2)),
+        )
+        .expect("an empty store");
+        // Bob holds the genesis and the admission: the first sync brings him those.
+        crate::interrupted_sync(&mut bob, &mut alice, Default::default(), usize::MAX);
+        for round in 0..10 {
+            alice
+                .edit(|m| {
+                    m.views += 1;
+                    m.tags.insert(format!("t{round}"));
+                    m.attendees
+                        .entry(format!("a{}", round % 3))
+                        .or_default()
+                        .accepted = round % 2 == 0;
+                })
+                .expect("an edit");
+        }
+        let hello = SyncSession::new().start(&bob);
+        let answers = SyncSession::new()
+            .handle(&mut alice, &hello)
+            .expect("Alice answers Bob's first message");
+        SyncWorld {
+            document: alice.log().document(),
+            alice: alice.log().applied().keys().copied().collect(),
+            bob: bob.into_store(),
+            messages: [vec![hello], answers].concat(),
+        }
+    })
+}
+
+/// Raw bytes as a sync message to Bob, whose session has started (byte 0 odd: it sent
+/// its first message) or not (it waits for the peer's first). Whatever Bob applies must
+/// be one of Alice's operations, or what her snapshot covers. Returns what the session
+/// said, and what it did.
+pub fn sync_message(
+    data: &[u8],
+) -> Result<crdtype::replica::sync::SyncStats, crdtype::replica::sync::SyncError> {
+    use crdtype::replica::Replica;
+    use crdtype::replica::sync::SyncSession;
+    let world = sync_world();
+    let (&choice, message) = data.split_first().unwrap_or((&0, &[]));
+    let wall = ManualClock::new(1_000_000);
+    let log = Log::open(
+        world.document,
+        HybridClock::with_wall_clock(ReplicaId::new(2), wall),
+    );
+    let (mut bob, _): (Device, _) =
+        Replica::open(world.bob.clone(), key(2), log).expect("Bob's store opens");
+    let mut session = SyncSession::new();
+    if choice & 1 == 1 {
+        session.start(&bob);
+    }
+    let handled = session.handle(&mut bob, message);
+    let foreign = bob
+        .log()
+        .applied()
+        .keys()
+        .find(|hash| !world.alice.contains(hash));
+    assert!(
+        foreign.is_none(),
+        "Bob applied an operation Alice never made"
+    );
+    handled.map(|_| session.into_stats())
+}
+
+/// Inputs of [`sync_message`]: Bob's first message to a session that waits for it, and
+/// Alice's answers to a session that sent it.
+pub fn seed_sync_messages() -> Vec<Vec<u8>> {
+    let messages = &sync_world().messages;
+    messages
+        .iter()
+        .enumerate()
+        .map(|(n, message)| [&[u8::from(n > 0)], message.as_slice()].concat())
         .collect()
 }

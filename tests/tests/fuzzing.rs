@@ -3,7 +3,10 @@
 //! what it found, once fixed.
 
 use crdtype::ops::Received;
-use crdtype_tests::fuzzing::{decode_op, receive_resigned, seed_inputs, seed_operations};
+use crdtype_tests::fuzzing::{
+    decode_op, decode_state, json_input, receive_resigned, seed_inputs, seed_json_inputs,
+    seed_operations, seed_states, seed_sync_messages, sync_message,
+};
 use proptest::prelude::*;
 
 #[test]
@@ -54,6 +57,41 @@ fn changes_apply_in_sequence() {
     assert_eq!(receive_resigned(&input).unwrap(), Received::Buffered);
 }
 
+#[test]
+fn every_seed_json_input_is_applied_and_its_delta_moves_the_old_state_to_the_new() {
+    let seeds = seed_json_inputs();
+    assert_eq!(seeds.len(), 6);
+    for seed in &seeds {
+        let applied = json_input(seed).expect("the seeds are text");
+        assert!(applied.is_ok(), "{applied:?}");
+    }
+}
+
+#[test]
+fn every_seed_state_decodes_and_encodes_back_to_itself() {
+    for seed in seed_states() {
+        assert!(crdtype::CausalDotStore::<crdtype_tests::MeetingCrdt>::decode(&seed).is_ok());
+        decode_state(&seed);
+    }
+}
+
+#[test]
+fn alices_answers_bring_bob_her_snapshot_and_operations_and_his_hello_gets_an_answer() {
+    let seeds = seed_sync_messages();
+    assert!(seeds.len() >= 2, "a first message and at least one answer");
+    let hello = sync_message(&seeds[0]).unwrap();
+    assert_eq!(hello.messages_received, 1);
+    let (mut snapshots, mut applied) = (0, 0);
+    for answer in &seeds[1..] {
+        let stats = sync_message(answer).unwrap();
+        assert!(stats.refused.is_empty(), "{:?}", stats.refused);
+        snapshots += stats.snapshots_received;
+        applied += stats.applied;
+    }
+    assert!(snapshots >= 1, "Alice compacted: Bob needs her snapshot");
+    assert!(applied >= 1, "and the operations after it");
+}
+
 /// Writes the fuzzers' starting corpus, `fuzz/corpus/<target>/seed-N`:
 /// `cargo test -p crdtype-tests --test fuzzing -- --ignored`.
 #[test]
@@ -63,6 +101,9 @@ fn write_the_fuzz_corpus() {
     for (target, inputs) in [
         ("decode_op", seed_operations()),
         ("receive_resigned", seed_inputs()),
+        ("json_input", seed_json_inputs()),
+        ("decode_state", seed_states()),
+        ("sync_message", seed_sync_messages()),
     ] {
         let dir = root.join(target);
         std::fs::create_dir_all(&dir).unwrap();
@@ -85,5 +126,44 @@ proptest! {
         data in proptest::collection::vec(any::<u8>(), 0..256),
     ) {
         let _ = receive_resigned(&data);
+    }
+
+    #[test]
+    fn seed_json_inputs_with_random_bytes_changed_keep_the_state_or_move_it_by_their_delta(
+        seed in prop::sample::select(seed_json_inputs()),
+        changes in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..6),
+    ) {
+        let mut data = seed;
+        for (at, byte) in changes {
+            let at = at.index(data.len());
+            data[at] = byte;
+        }
+        let _ = json_input(&data);
+    }
+
+    #[test]
+    fn seed_states_with_random_bytes_changed_never_panic_nor_decode_unlike_themselves(
+        seed in prop::sample::select(seed_states()),
+        changes in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..6),
+    ) {
+        let mut data = seed;
+        for (at, byte) in changes {
+            let at = at.index(data.len());
+            data[at] = byte;
+        }
+        decode_state(&data);
+    }
+
+    #[test]
+    fn seed_sync_messages_with_random_bytes_changed_apply_only_alices_operations(
+        seed in prop::sample::select(seed_sync_messages()),
+        changes in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..6),
+    ) {
+        let mut data = seed;
+        for (at, byte) in changes {
+            let at = at.index(data.len());
+            data[at] = byte;
+        }
+        let _ = sync_message(&data);
     }
 }
