@@ -425,19 +425,20 @@ impl<'c, S: JsonDocument> Check<'c, S> {
     /// The checked input, after resetting the writable fields a whole object left out;
     /// or, with [`Forbidden::Reject`], the paths it may not write as one error.
     fn finish(mut self, forbidden: Forbidden) -> Result<Checked<S>, InputError> {
-        let named = std::mem::take(&mut self.named);
-        let whole_object = self.whole_object;
-        let absent = |(index, field): &(usize, &JsonFieldInfo)| {
-            let named = named
-                .get(index / 64)
-                .is_some_and(|word| word & 1 << (index % 64) != 0);
-            whole_object && field.writable && !named
-        };
-        for (_, field) in S::JSON_FIELDS.iter().enumerate().filter(absent) {
-            self.op(Cow::Owned(Op {
-                path: vec![field.name.to_owned()],
-                action: Action::Delete,
-            }))?;
+        if self.whole_object {
+            let named = std::mem::take(&mut self.named);
+            let absent = |(index, field): &(usize, &JsonFieldInfo)| {
+                let named = named
+                    .get(index / 64)
+                    .is_some_and(|word| word & 1 << (index % 64) != 0);
+                field.writable && !named
+            };
+            for (_, field) in S::JSON_FIELDS.iter().enumerate().filter(absent) {
+                self.op(Cow::Owned(Op {
+                    path: vec![field.name.to_owned()],
+                    action: Action::Delete,
+                }))?;
+            }
         }
         let dropped = self.cx.into_dropped();
         if forbidden == Forbidden::Reject && !dropped.is_empty() {
