@@ -34,7 +34,7 @@ pub(crate) mod format;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use ed25519_dalek::{Signature, Signer};
+use ed25519_dalek::{Signature, Signer, Verifier};
 pub use ed25519_dalek::{SigningKey, VerifyingKey};
 use flatbuffers::InvalidFlatbuffer;
 
@@ -937,7 +937,7 @@ impl<S: TypedStore, W: WallClock> OpLog<S, W> {
             .ok_or(ReceiveError::UnknownDevice(replica))?;
         let signature = Signature::from_slice(signed.signature())
             .map_err(|_| ReceiveError::Invalid("a signature is not 64 bytes"))?;
-        if !trust.signature_checked() && key.verify_strict(signed.header(), &signature).is_err() {
+        if !trust.signature_checked() && !verify_strict(&key, signed.header(), &signature) {
             return Err(ReceiveError::BadSignature(replica));
         }
         // Decoded only once its signature verifies: a large state costs work to decode.
@@ -1221,9 +1221,9 @@ impl<S: TypedStore, W: WallClock> OpLog<S, W> {
         };
         let signature = Signature::from_slice(signed.signature())
             .map_err(|_| ReceiveError::Invalid("a signature is not 64 bytes"))?;
-        if !trust.signature_checked() && key.verify_strict(header_bytes, &signature).is_err() {
+        if !trust.signature_checked() && !verify_strict(&key, header_bytes, &signature) {
             let signer = self.devices.iter().find(|(_, other)| {
-                **other != key && other.verify_strict(header_bytes, &signature).is_ok()
+                **other != key && verify_strict(other, header_bytes, &signature)
             });
             return Err(match signer {
                 Some((signer, _)) => ReceiveError::SignedByAnotherDevice {
@@ -1432,6 +1432,26 @@ fn covered_ids(table: &format::SnapshotTable<'_>) -> Result<Vec<(Dot, OpHash)>, 
     Ok(covered)
 }
 
+/// Strict Ed25519 verification, as `VerifyingKey::verify_strict` decides it, for less.
+/// That one decompresses `R` to check it is not of small order, about a sixth of a
+/// verification; but the plain check of the equation compares `R` as encoded with the
+/// canonical encoding of the point it computes, so `R` is canonical once it passes, and
+/// its order shows in its bytes: small if and only if they encode one of the eight points
+/// of small order. The plain check also refuses a non-canonical `s`.
+fn verify_strict(key: &VerifyingKey, message: &[u8], signature: &Signature) -> bool {
+    key.verify(message, signature).is_ok()
+        && !key.is_weak()
+        && !small_order_encodings().contains(signature.r_bytes())
+}
+
+/// The canonical encodings of the eight points of small order.
+fn small_order_encodings() -> &'static [[u8; 32]; 8] {
+    static ENCODINGS: std::sync::OnceLock<[[u8; 32]; 8]> = std::sync::OnceLock::new();
+    ENCODINGS.get_or_init(|| {
+        curve25519_dalek::constants::EIGHT_TORSION.map(|point| point.compress().to_bytes())
+    })
+}
+
 /// Whether a signature and key pass the checks that strict verification adds to the
 /// equation: `s` below the group order (no malleable twin), and neither `R` nor the key of
 /// small order.
@@ -1493,4 +1513,61 @@ enum Gate<S> {
     /// Of a device not admitted yet, waiting for parents that may admit it.
     WaitUnadmitted,
     Ready(Box<Checked<S>>),
+}
+
+#[cfg(test)]
+mod tests {
+    use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+    use proptest::prelude::*;
+
+    use super::{small_order_encodings, verify_strict};
+
+    /// The cheaper check decides as `verify_strict` does.
+    fn agrees(key: &VerifyingKey, message: &[u8], signature: &Signature) -> bool {
+        verify_strict(key, message, signature) == key.verify_strict(message, signature).is_ok()
+    }
+
+    #[test]
+    fn a_weak_key_and_small_order_r_are_refused_as_strict_verification_refuses_them() {
+        // The identity as the key, and as `R` with `s` = 0: the plain equation holds for
+        // every message, and only the strict checks refuse it.
+        let identity = small_order_encodings()
+            .iter()
+            .find(|encoding| encoding[0] == 1 && encoding[1..].iter().all(|byte| *byte == 0))
+            .copied()
+            .expect("the identity is of small order");
+        let weak = VerifyingKey::from_bytes(&identity).unwrap();
+        let forged = Signature::from_bytes(&[identity, [0; 32]].concat().try_into().unwrap());
+        assert!(ed25519_dalek::Verifier::verify(&weak, b"anything", &forged).is_ok());
+        assert!(weak.verify_strict(b"anything", &forged).is_err());
+        assert!(!verify_strict(&weak, b"anything", &forged));
+        // Every small-order `R`, under a strong key.
+        let key = SigningKey::from_bytes(&[7; 32]).verifying_key();
+        for encoding in small_order_encodings() {
+            for s in [[0; 32], [1; 32]] {
+                let signature = Signature::from_bytes(&[*encoding, s].concat().try_into().unwrap());
+                assert!(agrees(&key, b"message", &signature));
+                assert!(agrees(&weak, b"message", &signature));
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn the_cheaper_strict_verification_agrees_with_verify_strict(
+            seed in any::<[u8; 32]>(),
+            message in prop::collection::vec(any::<u8>(), 0..64),
+            flip in prop::option::of((0..64usize, 1..=255u8)),
+        ) {
+            let key = SigningKey::from_bytes(&seed);
+            let mut bytes = key.sign(&message).to_bytes();
+            if let Some((at, mask)) = flip {
+                bytes[at] ^= mask;
+            }
+            let signature = Signature::from_bytes(&bytes);
+            prop_assert!(agrees(&key.verifying_key(), &message, &signature));
+        }
+    }
 }
