@@ -256,30 +256,8 @@ pub fn seed_operations() -> Vec<Vec<u8>> {
 fn meeting_state() -> &'static CausalDotStore<MeetingCrdt> {
     static STATE: OnceLock<CausalDotStore<MeetingCrdt>> = OnceLock::new();
     STATE.get_or_init(|| {
-        let meeting = Meeting {
-            title: "Planning".to_owned(),
-            room: "Blue".to_owned(),
-            views: 7,
-            tags: BTreeSet::from(["q3".to_owned()]),
-            cancelled_dates: BTreeSet::from([1]),
-            pinned: true,
-            place: crate::Place {
-                name: "HQ".to_owned(),
-                seats: 10,
-            },
-            attendees: [(
-                "ada".to_owned(),
-                Attendee {
-                    name: "Ada".to_owned(),
-                    accepted: false,
-                },
-            )]
-            .into(),
-            draft_note: String::new(),
-            priority: 2,
-        };
         let stamp = HybridClock::with_wall_clock(ReplicaId::new(1), ManualClock::new(1_000)).now();
-        MeetingCrdt::from_value(&meeting, stamp)
+        MeetingCrdt::from_value(&crate::sample_meeting(), stamp)
     })
 }
 
@@ -330,7 +308,7 @@ pub fn decode_state(data: &[u8]) {
 /// JSON Patch, each under every choice of byte 0 that fits it.
 pub fn seed_json_inputs() -> Vec<Vec<u8>> {
     let object = r#"{"title": "Retro", "room": null, "pinned": false, "tags": ["a"], "cancelled_dates": [2], "place": {"seats": 4}, "attendees": {"bo": {"name": "Bo", "accepted": true}, "ada": null}, "priority": 9}"#;
-    let patch = r#"[{"op": "add", "path": "/tags/-", "value": "x"}, {"op": "replace", "path": "/priority", "value": 9}, {"op": "remove", "path": "/room"}, {"op": "add", "path": "/attendees/ada/accepted", "value": true}, {"op": "copy", "from": "/title", "path": "/room"}, {"op": "test", "path": "/pinned", "value": true}]"#;
+    let patch = r#"[{"op": "add", "path": "/tags/-", "value": "x"}, {"op": "replace", "path": "/priority", "value": 9}, {"op": "remove", "path": "/room"}, {"op": "add", "path": "/attendees/ada/accepted", "value": true}, {"op": "copy", "from": "/title", "path": "/room"}, {"op": "test", "path": "/pinned", "value": false}]"#;
     let mut seeds = Vec::new();
     // Byte 0 modulo 3 is the format; its bit 2, whether forbidden paths are dropped.
     for choice in [0u8, 1, 4, 6] {

@@ -78,6 +78,33 @@ pub struct Meeting {
     pub priority: u8,
 }
 
+/// A meeting with a value in every replicated field (a tag, a cancelled date, a place, an
+/// attendee), for tests and fuzz targets to start from.
+pub fn sample_meeting() -> Meeting {
+    Meeting {
+        title: "Planning".to_owned(),
+        room: "Blue".to_owned(),
+        views: 7,
+        tags: ["q3".to_owned()].into(),
+        cancelled_dates: [1].into(),
+        pinned: false,
+        place: Place {
+            name: "HQ".to_owned(),
+            seats: 10,
+        },
+        attendees: [(
+            "ada".to_owned(),
+            Attendee {
+                name: "Ada".to_owned(),
+                accepted: false,
+            },
+        )]
+        .into(),
+        draft_note: String::new(),
+        priority: 2,
+    }
+}
+
 fn default_priority() -> u8 {
     3
 }

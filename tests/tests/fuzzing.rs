@@ -92,6 +92,18 @@ fn alices_answers_bring_bob_her_snapshot_and_operations_and_his_hello_gets_an_an
     assert!(applied >= 1, "and the operations after it");
 }
 
+/// One of `seeds` with up to 5 bytes changed.
+fn mutated(seeds: Vec<Vec<u8>>) -> impl Strategy<Value = Vec<u8>> {
+    let changes = proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..6);
+    (prop::sample::select(seeds), changes).prop_map(|(mut data, changes)| {
+        for (at, byte) in changes {
+            let at = at.index(data.len());
+            data[at] = byte;
+        }
+        data
+    })
+}
+
 /// Writes the fuzzers' starting corpus, `fuzz/corpus/<target>/seed-N`:
 /// `cargo test -p crdtype-tests --test fuzzing -- --ignored`.
 #[test]
@@ -130,40 +142,22 @@ proptest! {
 
     #[test]
     fn seed_json_inputs_with_random_bytes_changed_keep_the_state_or_move_it_by_their_delta(
-        seed in prop::sample::select(seed_json_inputs()),
-        changes in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..6),
+        data in mutated(seed_json_inputs()),
     ) {
-        let mut data = seed;
-        for (at, byte) in changes {
-            let at = at.index(data.len());
-            data[at] = byte;
-        }
         let _ = json_input(&data);
     }
 
     #[test]
     fn seed_states_with_random_bytes_changed_never_panic_nor_decode_unlike_themselves(
-        seed in prop::sample::select(seed_states()),
-        changes in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..6),
+        data in mutated(seed_states()),
     ) {
-        let mut data = seed;
-        for (at, byte) in changes {
-            let at = at.index(data.len());
-            data[at] = byte;
-        }
         decode_state(&data);
     }
 
     #[test]
     fn seed_sync_messages_with_random_bytes_changed_apply_only_alices_operations(
-        seed in prop::sample::select(seed_sync_messages()),
-        changes in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..6),
+        data in mutated(seed_sync_messages()),
     ) {
-        let mut data = seed;
-        for (at, byte) in changes {
-            let at = at.index(data.len());
-            data[at] = byte;
-        }
         let _ = sync_message(&data);
     }
 }

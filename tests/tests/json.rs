@@ -3,7 +3,7 @@
 use crdtype::json::{Action, Forbidden, Format, InputError, Op, canonicalize};
 use crdtype::{CausalDotStore, HybridClock, ManualClock, ReplicaId, Timestamp};
 use crdtype_tests::versions::meeting_v1;
-use crdtype_tests::{Attendee, CalendarEvent, CalendarEventCrdt, Meeting, MeetingCrdt, Place};
+use crdtype_tests::{CalendarEvent, CalendarEventCrdt, MeetingCrdt, sample_meeting};
 use proptest::prelude::*;
 use serde_json::json;
 
@@ -24,31 +24,7 @@ fn event() -> CausalDotStore<CalendarEventCrdt> {
 }
 
 fn meeting() -> CausalDotStore<MeetingCrdt> {
-    MeetingCrdt::from_value(
-        &Meeting {
-            title: "Planning".to_owned(),
-            room: "Blue".to_owned(),
-            views: 7,
-            tags: ["q3".to_owned()].into(),
-            cancelled_dates: [1].into(),
-            pinned: false,
-            place: Place {
-                name: "HQ".to_owned(),
-                seats: 10,
-            },
-            attendees: [(
-                "ada".to_owned(),
-                Attendee {
-                    name: "Ada".to_owned(),
-                    accepted: false,
-                },
-            )]
-            .into(),
-            draft_note: String::new(),
-            priority: 2,
-        },
-        stamp(1_000),
-    )
+    MeetingCrdt::from_value(&sample_meeting(), stamp(1_000))
 }
 
 #[test]
