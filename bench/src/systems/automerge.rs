@@ -199,8 +199,13 @@ pub(crate) fn w2(reps: usize) -> Option<Row> {
 
 pub(crate) fn w3(reps: usize) -> Option<Row> {
     let (mut a, mut b, _, _) = diverged();
-    let _ = a.merge(&mut b.clone());
-    let _ = b.merge(&mut a.clone());
+    let converged = a
+        .merge(&mut b.clone())
+        .and_then(|_| b.merge(&mut a.clone()))
+        .map_err(|error| format!("the pair did not converge: {error}"));
+    if let Err(why) = converged {
+        return Some(Row::w3(NAME, Err(why)));
+    }
     // What was saved so far is known to both: incremental saves start here.
     a.save_incremental();
     let syncs = harness::w3_syncs(
