@@ -24,10 +24,12 @@ fn key(replica: u64) -> SigningKey {
 }
 
 /// A receiver that holds the document's first operations, and valid operations it has
-/// not received yet, for the fuzzer to mutate.
+/// not received yet, and a snapshot, for the fuzzer to mutate.
 struct World {
     receiver: Log,
     seeds: Vec<OpFields>,
+    /// Alice's snapshot of her history, which covers an edit the receiver lacks.
+    snapshot: OpFields,
 }
 
 fn world() -> &'static World {
@@ -96,7 +98,13 @@ fn world() -> &'static World {
             .chain([&ops[0], &genesis, &admission])
             .map(|op| OpFields::read(op).expect("a valid operation reads"))
             .collect();
-        World { receiver, seeds }
+        let snapshot = alice.snapshot(&key(1)).expect("Alice signs a snapshot");
+        let snapshot = OpFields::read(&snapshot).expect("a valid snapshot reads");
+        World {
+            receiver,
+            seeds,
+            snapshot,
+        }
     })
 }
 
@@ -112,10 +120,18 @@ fn observable(log: &Log) -> (String, [u8; 32], usize, usize) {
 
 /// Receives `bytes` on a copy of the receiver; panics if a refusal changed anything.
 fn receive_checked(bytes: &[u8]) -> Result<Received, ReceiveError> {
+    checked(bytes, Log::receive)
+}
+
+/// `receive`s `bytes` on a copy of the receiver; panics if a refusal changed anything.
+fn checked<T>(
+    bytes: &[u8],
+    receive: impl FnOnce(&mut Log, &[u8]) -> Result<T, ReceiveError>,
+) -> Result<T, ReceiveError> {
     let mut log = world().receiver.clone();
     let before = observable(&log);
     let mark = log.clock().high_water_mark();
-    let received = log.receive(bytes);
+    let received = receive(&mut log, bytes);
     if received.is_err() {
         assert_eq!(
             observable(&log),
@@ -144,16 +160,32 @@ pub fn decode_op(data: &[u8]) {
 pub fn receive_resigned(data: &[u8]) -> Result<Received, ReceiveError> {
     let seeds = &world().seeds;
     // An empty input is the first operation, unchanged.
-    let (&pick, mut rest) = data.split_first().unwrap_or((&0, &[]));
+    let (&pick, rest) = data.split_first().unwrap_or((&0, &[]));
     let mut fields = seeds[usize::from(pick) % seeds.len()].clone();
-    while let [change, len, tail @ ..] = rest {
-        let (bytes, next) = tail.split_at(usize::from(*len).min(tail.len()));
-        apply_change(&mut fields, *change, bytes);
-        rest = next;
-    }
+    apply_changes(&mut fields, rest);
     // Signed by the device the id names (3 has no admission).
     let signed = fields.sign(&key(fields.id.replica().get().clamp(1, 3)));
     receive_checked(&signed)
+}
+
+/// Alice's snapshot changed as `data` says (a sequence of changes, as for
+/// [`receive_resigned`]), signed again by the device it names, and offered to the receiver
+/// as a peer's snapshot. Returns what the receiver said.
+pub fn snapshot_resigned(data: &[u8]) -> Result<usize, ReceiveError> {
+    let mut fields = world().snapshot.clone();
+    apply_changes(&mut fields, data);
+    let signed = fields.sign(&key(fields.id.replica().get().clamp(1, 3)));
+    checked(&signed, Log::receive_snapshot)
+}
+
+/// The changes `data` lists, each a byte saying what to change, a length `n`, and `n`
+/// bytes of what to change it to, applied to `fields` in turn.
+fn apply_changes(fields: &mut OpFields, mut data: &[u8]) {
+    while let [change, len, tail @ ..] = data {
+        let (bytes, next) = tail.split_at(usize::from(*len).min(tail.len()));
+        apply_change(fields, *change, bytes);
+        data = next;
+    }
 }
 
 /// One change of [`receive_resigned`] to `fields`, as `bytes` say.

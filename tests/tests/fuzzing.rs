@@ -5,7 +5,7 @@
 use crdtype::ops::Received;
 use crdtype_tests::fuzzing::{
     decode_op, decode_state, json_input, receive_resigned, seed_inputs, seed_json_inputs,
-    seed_operations, seed_states, seed_sync_messages, sync_message,
+    seed_operations, seed_states, seed_sync_messages, snapshot_resigned, sync_message,
 };
 use proptest::prelude::*;
 
@@ -92,6 +92,21 @@ fn alices_answers_bring_bob_her_snapshot_and_operations_and_his_hello_gets_an_an
     assert!(applied >= 1, "and the operations after it");
 }
 
+#[test]
+fn alices_snapshot_signed_again_unchanged_is_adopted_and_a_changed_one_refused() {
+    assert!(
+        snapshot_resigned(&[]).unwrap() >= 1,
+        "it covers an edit the receiver lacks"
+    );
+    // Its payload cut to 10 bytes (change 2: the length, then a fill byte).
+    assert!(snapshot_resigned(&[2, 9, 10, 0, 0, 0, 0, 0, 0, 0, 0]).is_err());
+    // Numbered like an operation (change 3: device 1, sequence 5): not a snapshot.
+    let mut renumbered = vec![3, 16];
+    renumbered.extend(1u64.to_le_bytes());
+    renumbered.extend(5u64.to_le_bytes());
+    assert!(snapshot_resigned(&renumbered).is_err());
+}
+
 /// One of `seeds` with up to 5 bytes changed.
 fn mutated(seeds: Vec<Vec<u8>>) -> impl Strategy<Value = Vec<u8>> {
     let changes = proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..6);
@@ -116,6 +131,7 @@ fn write_the_fuzz_corpus() {
         ("json_input", seed_json_inputs()),
         ("decode_state", seed_states()),
         ("sync_message", seed_sync_messages()),
+        ("snapshot_resigned", vec![Vec::new()]),
     ] {
         let dir = root.join(target);
         std::fs::create_dir_all(&dir).unwrap();
@@ -159,5 +175,12 @@ proptest! {
         data in mutated(seed_sync_messages()),
     ) {
         let _ = sync_message(&data);
+    }
+
+    #[test]
+    fn random_changes_to_a_signed_snapshot_never_panic_nor_change_a_refusing_log(
+        data in proptest::collection::vec(any::<u8>(), 0..256),
+    ) {
+        let _ = snapshot_resigned(&data);
     }
 }
