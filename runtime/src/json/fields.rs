@@ -256,10 +256,12 @@ pub(crate) fn written(action: &Action) -> Option<&Value> {
 
 /// `value` as a `T`, or a type error at `path`.
 fn typed<T: DeserializeOwned>(value: &Value, path: &[String]) -> Result<T, InputError> {
-    T::deserialize(value).map_err(|error| InputError::Type {
-        path: pointer(path),
-        expected: type_name::<T>(),
-        reason: error.to_string(),
+    T::deserialize(value).map_err(|error| {
+        TypeError {
+            error,
+            expected: type_name::<T>,
+        }
+        .at(pointer(path))
     })
 }
 
