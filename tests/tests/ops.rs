@@ -386,6 +386,79 @@ fn a_batch_verified_together_still_finds_a_forged_signature() {
     assert_eq!(bob.state(), alice.state());
 }
 
+/// `key`'s signature of `message` with a point of order 8 added to `R`: valid under the
+/// cofactored equation, refused by the plain one. Only the key's holder can make one.
+fn signed_with_torsion(key: &SigningKey, message: &[u8]) -> [u8; 64] {
+    use curve25519_dalek::constants::{ED25519_BASEPOINT_POINT, EIGHT_TORSION};
+    use curve25519_dalek::scalar::Scalar;
+    use sha2::Digest;
+    let nonce = Scalar::from(12_345u32);
+    let r = (ED25519_BASEPOINT_POINT * nonce + EIGHT_TORSION[1])
+        .compress()
+        .to_bytes();
+    let challenge: [u8; 64] = sha2::Sha512::new()
+        .chain_update(r)
+        .chain_update(key.verifying_key().as_bytes())
+        .chain_update(message)
+        .finalize()
+        .into();
+    let s = nonce + Scalar::from_bytes_mod_order_wide(&challenge) * key.to_scalar();
+    let mut signature = [0; 64];
+    signature[..32].copy_from_slice(&r);
+    signature[32..].copy_from_slice(s.as_bytes());
+    assert!(
+        ed25519_dalek::Verifier::verify(
+            &key.verifying_key(),
+            message,
+            &ed25519_dalek::Signature::from_bytes(&signature)
+        )
+        .is_err(),
+        "the plain equation refuses a torsion component"
+    );
+    signature
+}
+
+#[test]
+fn a_signature_with_a_torsion_component_is_decided_alike_alone_and_in_a_batch() {
+    let World {
+        mut alice, mut bob, ..
+    } = world();
+    let mut ops: Vec<Vec<u8>> = (0..5)
+        .map(|index| title(&mut alice, &key(1), &index.to_string()).unwrap())
+        .collect();
+    // Alice signs the third again, with a torsion component in `R`: one rule (the
+    // cofactored equation) decides it on both paths, so replicas that receive it alone
+    // and in a batch agree.
+    ops[2] = OpFields::read(&ops[2])
+        .unwrap()
+        .sign_with(|header| signed_with_torsion(&key(1), header));
+    let mut bob_in_batch = bob.clone();
+    for op in &ops {
+        assert_eq!(bob.receive(op).unwrap(), Received::Applied { released: 0 });
+    }
+    assert_eq!(bob_in_batch.receive_batch(&slices(&ops)).unwrap().len(), 5);
+    assert_eq!(bob.state(), alice.state());
+    assert_eq!(bob_in_batch.state(), alice.state());
+    assert_eq!(bob.heads_digest(), bob_in_batch.heads_digest());
+    // The same signature under another header is refused on both paths.
+    let moved = OpFields {
+        parents: Vec::new(),
+        ..OpFields::read(&ops[4]).unwrap()
+    }
+    .sign_with(|_| {
+        ops[2][signature_offset(&ops[2])..][..64]
+            .try_into()
+            .unwrap()
+    });
+    let before = snapshot(&bob);
+    assert!(matches!(
+        bob.receive(&moved),
+        Err(ReceiveError::BadSignature(_))
+    ));
+    assert!(bob_in_batch.receive_batch(&[&moved]).is_err());
+    assert_eq!(snapshot(&bob), before);
+}
+
 fn slices(ops: &[Vec<u8>]) -> Vec<&[u8]> {
     ops.iter().map(Vec::as_slice).collect()
 }

@@ -22,7 +22,8 @@
 //!   parents are missing (its admission may be among them) and is refused once they are
 //!   all here.
 //! - **Receiving** runs one pipeline: verify structure (the FlatBuffers verifier) ->
-//!   authenticate the device -> verify the signature (strict Ed25519) -> check the
+//!   authenticate the device -> verify the signature (strict Ed25519, with the
+//!   cofactored equation, so that alone and in a batch decide alike) -> check the
 //!   payload's hash -> check clock skew -> deduplicate (an operation applied twice changes
 //!   nothing; the same id with other content is an equivocation, refused, and kept as
 //!   evidence) -> causal gate (parents and the device's earlier operations first; a
@@ -31,10 +32,11 @@
 //!   a refused operation leaves the state, heads, buffer and clock as they were.
 
 pub(crate) mod format;
+mod signature;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use ed25519_dalek::{Signature, Signer, Verifier};
+use ed25519_dalek::{Signature, Signer};
 pub use ed25519_dalek::{SigningKey, VerifyingKey};
 use flatbuffers::InvalidFlatbuffer;
 
@@ -164,7 +166,7 @@ pub enum ReceiveError {
         /// The replica whose key signed it.
         signer: ReplicaId,
     },
-    /// The signature does not verify (strict Ed25519) under the device's key.
+    /// The signature does not verify (strict Ed25519, cofactored) under the device's key.
     #[error("the signature of an operation of replica {0} does not verify")]
     BadSignature(ReplicaId),
     /// The payload is not the one the signed header hashes.
@@ -258,7 +260,18 @@ impl OpFields {
         self.sign_with_hash(key).0
     }
 
+    /// The operation's bytes, with the signature that `sign` makes of its header: for a
+    /// signature that [`SigningKey`] would not make.
+    pub fn sign_with(&self, sign: impl FnOnce(&[u8]) -> [u8; 64]) -> Vec<u8> {
+        self.signed_by(|header| Signature::from_bytes(&sign(header)))
+            .0
+    }
+
     fn sign_with_hash(&self, key: &SigningKey) -> (Vec<u8>, OpHash) {
+        self.signed_by(|header| key.sign(header))
+    }
+
+    fn signed_by(&self, sign: impl FnOnce(&[u8]) -> Signature) -> (Vec<u8>, OpHash) {
         let parents: Vec<u8> = self.parents.iter().flat_map(|parent| parent.0).collect();
         let payload_hash = blake3::hash(&self.payload);
         let admitted_key = self
@@ -280,7 +293,7 @@ impl OpFields {
                 .map(|(replica, key)| (*replica, &key[..])),
             encrypted: self.encrypted,
         });
-        let signature = key.sign(&header);
+        let signature = sign(&header);
         let hash = OpHash(*blake3::hash(&header).as_bytes());
         (
             format::write_signed(&header, &signature.to_bytes(), &self.payload),
@@ -937,7 +950,7 @@ impl<S: TypedStore, W: WallClock> OpLog<S, W> {
             .ok_or(ReceiveError::UnknownDevice(replica))?;
         let signature = Signature::from_slice(signed.signature())
             .map_err(|_| ReceiveError::Invalid("a signature is not 64 bytes"))?;
-        if !trust.signature_checked() && !verify_strict(&key, signed.header(), &signature) {
+        if !trust.signature_checked() && !signature::verify(&key, signed.header(), &signature) {
             return Err(ReceiveError::BadSignature(replica));
         }
         // Decoded only once its signature verifies: a large state costs work to decode.
@@ -1123,37 +1136,20 @@ impl<S: TypedStore, W: WallClock> OpLog<S, W> {
         }
     }
 
-    /// For each operation of `batch`, whether its signature is verified, strictly, by its
-    /// device's admitted key: all together by batch verification, plus the checks that
-    /// make single verification strict (canonical `s`, no small-order `R` or key). When
-    /// the batch fails, none is, and each is verified alone as it is received.
-    ///
-    /// Known gap: batch verification checks the equation without the cofactor, with
-    /// weights derived from its inputs, so a device can sign, with its own key, an `R`
-    /// with a small torsion component that the batch accepts and single verification
-    /// refuses. Only the device's key can make one, so it is one more way for a
-    /// misbehaving device to split replicas, as equivocation is; closing it needs one
-    /// cofactored rule for both paths (ZIP-215).
+    /// For each operation of `batch`, whether its signature is verified by its device's
+    /// admitted key: all together by batch verification, which decides as verification
+    /// alone does (see `signature.rs`). When the batch fails, none is, and each is
+    /// verified alone as it is received.
     fn verify_together(&self, batch: &[&[u8]]) -> Vec<bool> {
-        let mut messages = Vec::with_capacity(batch.len());
-        let mut signatures = Vec::with_capacity(batch.len());
-        let mut keys = Vec::with_capacity(batch.len());
+        let mut signed = Vec::with_capacity(batch.len());
         let mut included = vec![false; batch.len()];
         for (index, bytes) in batch.iter().enumerate() {
-            let Some((message, signature, key)) = self.signed_by_admitted(bytes) else {
-                continue;
-            };
-            if !strict_form(&signature, &key) {
-                continue;
+            if let Some(op) = self.signed_by_admitted(bytes) {
+                signed.push(op);
+                included[index] = true;
             }
-            messages.push(message);
-            signatures.push(signature);
-            keys.push(key);
-            included[index] = true;
         }
-        if messages.is_empty()
-            || ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_err()
-        {
+        if signed.is_empty() || !signature::verify_batch(&signed) {
             return vec![false; batch.len()];
         }
         included
@@ -1228,9 +1224,9 @@ impl<S: TypedStore, W: WallClock> OpLog<S, W> {
         };
         let signature = Signature::from_slice(signed.signature())
             .map_err(|_| ReceiveError::Invalid("a signature is not 64 bytes"))?;
-        if !trust.signature_checked() && !verify_strict(&key, header_bytes, &signature) {
+        if !trust.signature_checked() && !signature::verify(&key, header_bytes, &signature) {
             let signer = self.devices.iter().find(|(_, other)| {
-                **other != key && verify_strict(other, header_bytes, &signature)
+                **other != key && signature::verify(other, header_bytes, &signature)
             });
             return Err(match signer {
                 Some((signer, _)) => ReceiveError::SignedByAnotherDevice {
@@ -1439,39 +1435,6 @@ fn covered_ids(table: &format::SnapshotTable<'_>) -> Result<Vec<(Dot, OpHash)>, 
     Ok(covered)
 }
 
-/// Strict Ed25519 verification, as `VerifyingKey::verify_strict` decides it, for less.
-/// That one decompresses `R` to check it is not of small order, about a sixth of a
-/// verification; but the plain check of the equation compares `R` as encoded with the
-/// canonical encoding of the point it computes, so `R` is canonical once it passes, and
-/// its order shows in its bytes: small if and only if they encode one of the eight points
-/// of small order. The plain check also refuses a non-canonical `s`.
-fn verify_strict(key: &VerifyingKey, message: &[u8], signature: &Signature) -> bool {
-    key.verify(message, signature).is_ok()
-        && !key.is_weak()
-        && !small_order_encodings().contains(signature.r_bytes())
-}
-
-/// The canonical encodings of the eight points of small order.
-fn small_order_encodings() -> &'static [[u8; 32]; 8] {
-    static ENCODINGS: std::sync::OnceLock<[[u8; 32]; 8]> = std::sync::OnceLock::new();
-    ENCODINGS.get_or_init(|| {
-        curve25519_dalek::constants::EIGHT_TORSION.map(|point| point.compress().to_bytes())
-    })
-}
-
-/// Whether a signature and key pass the checks that strict verification adds to the
-/// equation: `s` below the group order (no malleable twin), and neither `R` nor the key of
-/// small order.
-fn strict_form(signature: &Signature, key: &VerifyingKey) -> bool {
-    use curve25519_dalek::edwards::CompressedEdwardsY;
-    use curve25519_dalek::scalar::Scalar;
-    let canonical_s = bool::from(Scalar::from_canonical_bytes(*signature.s_bytes()).is_some());
-    let r_small = CompressedEdwardsY(*signature.r_bytes())
-        .decompress()
-        .is_none_or(|r| r.is_small_order());
-    canonical_s && !r_small && !key.is_weak()
-}
-
 /// What was checked before an operation reached [`OpLog::check`].
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Trust {
@@ -1520,77 +1483,4 @@ enum Gate<S> {
     /// Of a device not admitted yet, waiting for parents that may admit it.
     WaitUnadmitted,
     Ready(Box<Checked<S>>),
-}
-
-#[cfg(test)]
-mod tests {
-    use curve25519_dalek::scalar::Scalar;
-    use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
-    use proptest::prelude::*;
-    use sha2::Digest;
-
-    use super::{small_order_encodings, verify_strict};
-
-    /// The cheaper check decides as `verify_strict` does.
-    fn agrees(key: &VerifyingKey, message: &[u8], signature: &Signature) -> bool {
-        verify_strict(key, message, signature) == key.verify_strict(message, signature).is_ok()
-    }
-
-    #[test]
-    fn a_weak_key_or_a_small_order_r_is_refused_as_strict_verification_refuses_it() {
-        // The identity as the key, and as `R` with `s` = 0: the plain equation holds for
-        // every message, and only the strict checks refuse it.
-        let identity = small_order_encodings()
-            .iter()
-            .find(|encoding| encoding[0] == 1 && encoding[1..].iter().all(|byte| *byte == 0))
-            .copied()
-            .expect("the identity is of small order");
-        let weak = VerifyingKey::from_bytes(&identity).unwrap();
-        let forged = Signature::from_bytes(&[identity, [0; 32]].concat().try_into().unwrap());
-        assert!(ed25519_dalek::Verifier::verify(&weak, b"anything", &forged).is_ok());
-        assert!(weak.verify_strict(b"anything", &forged).is_err());
-        assert!(!verify_strict(&weak, b"anything", &forged));
-        // A strong key's signature whose `R` is the identity, with `s` = k·a: the plain
-        // equation holds ([s]B = [k]A), and only the check of `R`'s order refuses it.
-        let signing = SigningKey::from_bytes(&[7; 32]);
-        let key = signing.verifying_key();
-        let challenge: [u8; 64] = sha2::Sha512::new()
-            .chain_update(identity)
-            .chain_update(key.as_bytes())
-            .chain_update(b"message")
-            .finalize()
-            .into();
-        let s = Scalar::from_bytes_mod_order_wide(&challenge) * signing.to_scalar();
-        let forged = Signature::from_bytes(&[identity, s.to_bytes()].concat().try_into().unwrap());
-        assert!(ed25519_dalek::Verifier::verify(&key, b"message", &forged).is_ok());
-        assert!(key.verify_strict(b"message", &forged).is_err());
-        assert!(!verify_strict(&key, b"message", &forged));
-        // Every small-order `R`, under a strong key and the weak one.
-        for encoding in small_order_encodings() {
-            for s in [[0; 32], [1; 32]] {
-                let signature = Signature::from_bytes(&[*encoding, s].concat().try_into().unwrap());
-                assert!(agrees(&key, b"message", &signature));
-                assert!(agrees(&weak, b"message", &signature));
-            }
-        }
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(64))]
-
-        #[test]
-        fn the_cheaper_strict_verification_agrees_with_verify_strict(
-            seed in any::<[u8; 32]>(),
-            message in prop::collection::vec(any::<u8>(), 0..64),
-            flip in prop::option::of((0..64usize, 1..=255u8)),
-        ) {
-            let key = SigningKey::from_bytes(&seed);
-            let mut bytes = key.sign(&message).to_bytes();
-            if let Some((at, mask)) = flip {
-                bytes[at] ^= mask;
-            }
-            let signature = Signature::from_bytes(&bytes);
-            prop_assert!(agrees(&key.verifying_key(), &message, &signature));
-        }
-    }
 }
