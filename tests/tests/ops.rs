@@ -419,16 +419,17 @@ fn signed_with_torsion(key: &SigningKey, message: &[u8]) -> [u8; 64] {
 }
 
 #[test]
-fn a_signature_with_a_torsion_component_is_decided_alike_alone_and_in_a_batch() {
+fn a_devices_signature_with_a_torsion_component_is_accepted_alone_and_in_a_batch() {
     let World {
         mut alice, mut bob, ..
     } = world();
     let mut ops: Vec<Vec<u8>> = (0..5)
         .map(|index| title(&mut alice, &key(1), &index.to_string()).unwrap())
         .collect();
-    // Alice signs the third again, with a torsion component in `R`: one rule (the
-    // cofactored equation) decides it on both paths, so replicas that receive it alone
-    // and in a batch agree.
+    // Alice signs the third again, with a torsion component in `R`. One rule (the
+    // cofactored equation) decides it alone and in a batch (the unit tests of
+    // `ops/signature.rs` compare the two checks directly), so replicas that receive it
+    // either way agree.
     ops[2] = OpFields::read(&ops[2])
         .unwrap()
         .sign_with(|header| signed_with_torsion(&key(1), header));
@@ -439,24 +440,8 @@ fn a_signature_with_a_torsion_component_is_decided_alike_alone_and_in_a_batch() 
     assert_eq!(bob_in_batch.receive_batch(&slices(&ops)).unwrap().len(), 5);
     assert_eq!(bob.state(), alice.state());
     assert_eq!(bob_in_batch.state(), alice.state());
-    assert_eq!(bob.heads_digest(), bob_in_batch.heads_digest());
-    // The same signature under another header is refused on both paths.
-    let moved = OpFields {
-        parents: Vec::new(),
-        ..OpFields::read(&ops[4]).unwrap()
-    }
-    .sign_with(|_| {
-        ops[2][signature_offset(&ops[2])..][..64]
-            .try_into()
-            .unwrap()
-    });
-    let before = snapshot(&bob);
-    assert!(matches!(
-        bob.receive(&moved),
-        Err(ReceiveError::BadSignature(_))
-    ));
-    assert!(bob_in_batch.receive_batch(&[&moved]).is_err());
-    assert_eq!(snapshot(&bob), before);
+    assert_eq!(bob.heads_digest(), alice.heads_digest());
+    assert_eq!(bob_in_batch.heads_digest(), alice.heads_digest());
 }
 
 fn slices(ops: &[Vec<u8>]) -> Vec<&[u8]> {

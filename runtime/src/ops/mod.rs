@@ -1138,14 +1138,20 @@ impl<S: TypedStore, W: WallClock> OpLog<S, W> {
 
     /// For each operation of `batch`, whether its signature is verified by its device's
     /// admitted key: all together by batch verification, which decides as verification
-    /// alone does (see `signature.rs`). When the batch fails, none is, and each is
-    /// verified alone as it is received.
+    /// alone does (see `signature.rs`). One whose device is not admitted yet, or whose
+    /// signature's form fails the rule, is left out, to be verified alone as it is
+    /// received; when the batch fails, none is verified.
     fn verify_together(&self, batch: &[&[u8]]) -> Vec<bool> {
         let mut signed = Vec::with_capacity(batch.len());
         let mut included = vec![false; batch.len()];
         for (index, bytes) in batch.iter().enumerate() {
-            if let Some(op) = self.signed_by_admitted(bytes) {
-                signed.push(op);
+            let checkable = self
+                .signed_by_admitted(bytes)
+                .and_then(|(message, signature, key)| {
+                    signature::Checkable::new(&key, message, &signature)
+                });
+            if let Some(checkable) = checkable {
+                signed.push(checkable);
                 included[index] = true;
             }
         }

@@ -17,7 +17,7 @@
 //! Third parties gain nothing from it: changing `R` changes `k`, so a new `s` takes the
 //! secret key.
 
-use curve25519_dalek::constants::EIGHT_TORSION;
+use curve25519_dalek::constants::{ED25519_BASEPOINT_POINT, EIGHT_TORSION};
 use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::{IsIdentity, VartimeMultiscalarMul};
@@ -26,77 +26,73 @@ use sha2::{Digest, Sha512};
 
 /// Whether `signature` is `key`'s signature of `message` under the rule of this module.
 ///
-/// The plain check of `ed25519_dalek` decides a valid signature: it compares `R` as
-/// encoded with the canonical encoding of the point it computes, so `R` is canonical once
-/// it passes, and of small order exactly when its bytes are one of the eight encodings of
-/// such points. Only a signature it refuses pays for the cofactored check.
+/// The plain check of `ed25519_dalek` accepts every signature made as RFC 8032 makes
+/// them: it compares `R` as encoded with the canonical encoding of the point it computes,
+/// so `R` is canonical once it passes, and of small order exactly when its bytes are one
+/// of the eight encodings of such points. Only a signature it refuses (a forgery, or one
+/// with a torsion component) pays for the cofactored check as well.
 pub(crate) fn verify(key: &VerifyingKey, message: &[u8], signature: &Signature) -> bool {
     if key.verify(message, signature).is_ok() {
         return !key.is_weak() && !small_order_encodings().contains(signature.r_bytes());
     }
-    let Some(parts) = Parts::of(key, signature) else {
-        return false;
-    };
-    let expected = EdwardsPoint::vartime_double_scalar_mul_basepoint(
-        &parts.challenge(message),
-        &-parts.key,
-        &parts.s,
-    );
-    (expected - parts.r).mul_by_cofactor().is_identity()
+    Checkable::new(key, message, signature).is_some_and(|checkable| {
+        let expected = EdwardsPoint::vartime_double_scalar_mul_basepoint(
+            &checkable.challenge,
+            &-checkable.key,
+            &checkable.s,
+        );
+        (expected - checkable.r).mul_by_cofactor().is_identity()
+    })
 }
 
-/// Whether every signature of `batch` (message, signature, key) is accepted, checked
-/// together: one multiscalar multiplication for all, with random weights, so about half
-/// the cost of checking each. Decides as [`verify`] on each would, except with
-/// probability 2^-128 for a batch holding a signature that `verify` refuses. The weights
-/// derive from the whole batch (Fiat-Shamir): no one can choose a batch knowing them.
-pub(crate) fn verify_batch(batch: &[(&[u8], Signature, VerifyingKey)]) -> bool {
-    let mut parts = Vec::with_capacity(batch.len());
+/// Whether the equation holds for every signature of `batch`, checked together: one
+/// multiscalar multiplication for all, with random weights, about half the cost of
+/// checking each. Decides as [`verify`] on each would, except with probability 2^-128
+/// for a batch holding a signature that `verify` refuses. The weights derive from the
+/// whole batch (Fiat-Shamir): no one can choose a batch knowing them.
+pub(crate) fn verify_batch(batch: &[Checkable]) -> bool {
     let mut transcript = blake3::Hasher::new_derive_key("crdtype 2026 batch verification");
-    for (message, signature, key) in batch {
-        let Some(part) = Parts::of(key, signature) else {
-            return false;
-        };
-        let challenge = part.challenge(message);
-        transcript.update(&signature.to_bytes());
-        transcript.update(key.as_bytes());
-        transcript.update(challenge.as_bytes());
-        parts.push((part, challenge));
+    for checkable in batch {
+        transcript.update(&checkable.signature);
+        transcript.update(&checkable.key_bytes);
+        transcript.update(checkable.challenge.as_bytes());
     }
     let mut weights = transcript.finalize_xof();
     let mut basepoint = Scalar::ZERO;
-    let mut scalars = Vec::with_capacity(1 + 2 * batch.len());
-    let mut points = Vec::with_capacity(1 + 2 * batch.len());
-    for (part, challenge) in parts {
+    let mut scalars = Vec::with_capacity(2 * batch.len());
+    let mut points = Vec::with_capacity(2 * batch.len());
+    for checkable in batch {
         let mut weight = [0; 16];
         weights.fill(&mut weight);
         let weight = Scalar::from(u128::from_le_bytes(weight));
-        basepoint += weight * part.s;
-        scalars.extend([weight, weight * challenge]);
-        points.extend([part.r, part.key]);
+        basepoint += weight * checkable.s;
+        scalars.extend([-weight, -(weight * checkable.challenge)]);
+        points.extend([checkable.r, checkable.key]);
     }
     // The sum over the batch of the weighted [s]B - R - [k]A.
     let sum = EdwardsPoint::vartime_multiscalar_mul(
-        std::iter::once(basepoint).chain(scalars.iter().map(|scalar| -scalar)),
-        std::iter::once(curve25519_dalek::constants::ED25519_BASEPOINT_POINT).chain(points),
+        std::iter::once(basepoint).chain(scalars),
+        std::iter::once(ED25519_BASEPOINT_POINT).chain(points),
     );
     sum.mul_by_cofactor().is_identity()
 }
 
-/// A signature and key that pass the checks besides the equation, as curve points and
-/// scalars.
-struct Parts<'a> {
-    r_bytes: &'a [u8; 32],
-    key_bytes: &'a [u8; 32],
+/// A signature whose form passes the rule (`s` canonical, `R` canonically encoded and of
+/// large order, the key not weak), as curve points and scalars, ready for the equation
+/// alone or in a batch.
+pub(crate) struct Checkable {
+    signature: [u8; 64],
+    key_bytes: [u8; 32],
     r: EdwardsPoint,
     s: Scalar,
     key: EdwardsPoint,
+    /// `k`: SHA-512 of `R`, the key and the message, reduced.
+    challenge: Scalar,
 }
 
-impl<'a> Parts<'a> {
-    /// The parts of `signature` and `key`, if `s` is canonical, `R` canonically encoded
-    /// and of large order, and `key` not weak.
-    fn of(key: &'a VerifyingKey, signature: &'a Signature) -> Option<Self> {
+impl Checkable {
+    /// `signature` by `key` of `message`, if its form passes the rule.
+    pub(crate) fn new(key: &VerifyingKey, message: &[u8], signature: &Signature) -> Option<Self> {
         let s = Option::from(Scalar::from_canonical_bytes(*signature.s_bytes()))?;
         let r_bytes = signature.r_bytes();
         if key.is_weak()
@@ -106,24 +102,20 @@ impl<'a> Parts<'a> {
             return None;
         }
         let r = CompressedEdwardsY(*r_bytes).decompress()?;
-        Some(Self {
-            r_bytes,
-            key_bytes: key.as_bytes(),
-            r,
-            s,
-            key: key.to_edwards(),
-        })
-    }
-
-    /// The challenge `k`: SHA-512 of `R`, the key and `message`, reduced.
-    fn challenge(&self, message: &[u8]) -> Scalar {
         let digest: [u8; 64] = Sha512::new()
-            .chain_update(self.r_bytes)
-            .chain_update(self.key_bytes)
+            .chain_update(r_bytes)
+            .chain_update(key.as_bytes())
             .chain_update(message)
             .finalize()
             .into();
-        Scalar::from_bytes_mod_order_wide(&digest)
+        Some(Self {
+            signature: signature.to_bytes(),
+            key_bytes: key.to_bytes(),
+            r,
+            s,
+            key: key.to_edwards(),
+            challenge: Scalar::from_bytes_mod_order_wide(&digest),
+        })
     }
 }
 
@@ -156,7 +148,7 @@ mod tests {
     use proptest::prelude::*;
     use sha2::{Digest, Sha512};
 
-    use super::{canonical_encoding, small_order_encodings, verify, verify_batch};
+    use super::{Checkable, canonical_encoding, small_order_encodings, verify, verify_batch};
 
     /// `key`'s signature of `message` with nonce `nonce` and `torsion` (a point of small
     /// order) added to `R`: what only the key's holder can make, accepted under the
@@ -180,11 +172,21 @@ mod tests {
         Signature::from_bytes(&[r, s.to_bytes()].concat().try_into().unwrap())
     }
 
+    /// Whether a batch of these signatures is accepted: each passes the rule's form and
+    /// the equation holds for all, as `OpLog::verify_together` checks them.
+    fn together(batch: &[(&[u8], Signature, VerifyingKey)]) -> bool {
+        let checkable: Option<Vec<_>> = batch
+            .iter()
+            .map(|(message, signature, key)| Checkable::new(key, message, signature))
+            .collect();
+        checkable.is_some_and(|checkable| verify_batch(&checkable))
+    }
+
     fn alone_and_together(key: &VerifyingKey, message: &[u8], signature: &Signature) -> bool {
         let alone = verify(key, message, signature);
         assert_eq!(
             alone,
-            verify_batch(&[(message, *signature, *key)]),
+            together(&[(message, *signature, *key)]),
             "a batch of one decides as verification alone"
         );
         alone
@@ -200,13 +202,13 @@ mod tests {
             let plain = ed25519_dalek::Verifier::verify(&key, b"message", &signature).is_ok();
             assert_eq!(plain, torsion == 0, "the plain equation refuses torsion");
             assert!(alone_and_together(&key, b"message", &signature));
-            assert!(verify_batch(&[
+            assert!(together(&[
                 (b"honest", honest, key),
                 (b"message", signature, key),
             ]));
             // Another message under the same signature is refused on both paths.
             assert!(!alone_and_together(&key, b"other", &signature));
-            assert!(!verify_batch(&[
+            assert!(!together(&[
                 (b"honest", honest, key),
                 (b"other", signature, key),
             ]));
@@ -289,6 +291,22 @@ mod tests {
                 .unwrap(),
         );
         assert!(!alone_and_together(&key, b"message", &signature));
+        // `R` = the identity encoded as y = p + 1, with `s` = k·a: it decodes, it is not
+        // among the canonical small-order encodings, and the equation holds, so only the
+        // check of the encoding refuses it.
+        let mut r = [0xff; 32];
+        r[0] = 0xee;
+        r[31] = 0x7f;
+        assert!(CompressedEdwardsY(r).decompress().is_some());
+        let digest: [u8; 64] = Sha512::new()
+            .chain_update(r)
+            .chain_update(key.as_bytes())
+            .chain_update(b"message")
+            .finalize()
+            .into();
+        let s = Scalar::from_bytes_mod_order_wide(&digest) * signing.to_scalar();
+        let signature = Signature::from_bytes(&[r, s.to_bytes()].concat().try_into().unwrap());
+        assert!(!alone_and_together(&key, b"message", &signature));
         // Every encoding at or above the prime is refused before it decodes.
         let mut y = [0xff; 32];
         y[31] = 0x7f;
@@ -298,13 +316,19 @@ mod tests {
         }
         y[0] = 0xec;
         assert!(canonical_encoding(&y), "2^255 - 20 is below the prime");
-        // -0: x is 0 and the sign bit set.
+        // -0: x is 0 (y is 1 or -1) and the sign bit set.
         let mut one = [0; 32];
         one[0] = 1;
         assert!(canonical_encoding(&one));
         one[31] = 0x80;
         assert!(!canonical_encoding(&one));
-        // Every canonical encoding of a decodable point is what compression gives.
+        let mut minus_one = [0xff; 32];
+        minus_one[0] = 0xec;
+        minus_one[31] = 0x7f;
+        assert!(canonical_encoding(&minus_one));
+        minus_one[31] = 0xff;
+        assert!(!canonical_encoding(&minus_one));
+        // What compression gives is canonical.
         for seed in 0u8..32 {
             let point = ED25519_BASEPOINT_POINT * Scalar::from(seed);
             let bytes = point.compress().to_bytes();
@@ -358,7 +382,7 @@ mod tests {
             let each = signed
                 .iter()
                 .all(|(message, signature, key)| verify(key, message, signature));
-            prop_assert_eq!(verify_batch(&signed), each);
+            prop_assert_eq!(together(&signed), each);
         }
     }
 }
