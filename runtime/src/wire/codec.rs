@@ -61,6 +61,8 @@ pub struct Encoder {
     pub(crate) fbb: FlatBufferBuilder<'static>,
     /// A record's fields, gathered before its table starts.
     fields: Vec<(u16, NodeOffset)>,
+    /// A vector of `u64`s, gathered to be written in one copy.
+    longs: Vec<u64>,
 }
 
 impl std::fmt::Debug for Encoder {
@@ -95,6 +97,7 @@ impl Encoder {
         Self {
             fbb: FlatBufferBuilder::with_capacity(256),
             fields: Vec::new(),
+            longs: Vec::new(),
         }
     }
 
@@ -104,47 +107,40 @@ impl Encoder {
         self.fields.clear();
     }
 
-    /// Writes `len` `u64`s, given last first; `None` when there are none.
-    pub(crate) fn longs_backwards(
+    /// Writes a vector of `longs`; `None` when there are none. Gathered first and written
+    /// in one copy, several times faster than pushing each.
+    pub(crate) fn longs(
         &mut self,
-        len: usize,
-        backwards: impl Iterator<Item = u64>,
+        longs: impl IntoIterator<Item = u64>,
     ) -> Option<WIPOffset<Vector<'static, u64>>> {
-        if len == 0 {
+        self.longs.clear();
+        self.longs.extend(longs);
+        if self.longs.is_empty() {
             return None;
         }
-        self.fbb.start_vector::<u64>(len);
-        for long in backwards {
-            self.fbb.push(long);
-        }
-        Some(self.fbb.end_vector::<u64>(len))
+        Some(self.fbb.create_vector(&self.longs))
     }
 
     /// Writes dots as `(replica, seq)` pairs; `None` when there are none.
-    pub(crate) fn dots<I>(&mut self, dots: I) -> Option<WIPOffset<Vector<'static, u64>>>
-    where
-        I: DoubleEndedIterator<Item = Dot> + ExactSizeIterator,
-    {
-        let len = 2 * dots.len();
-        self.longs_backwards(
-            len,
-            dots.rev().flat_map(|dot| [dot.seq(), dot.replica().get()]),
+    pub(crate) fn dots(
+        &mut self,
+        dots: impl IntoIterator<Item = Dot>,
+    ) -> Option<WIPOffset<Vector<'static, u64>>> {
+        self.longs(
+            dots.into_iter()
+                .flat_map(|dot| [dot.replica().get(), dot.seq()]),
         )
     }
 
     /// Writes the stamps of writes as `(replica, seq, wall_micros, logical)`; `None` when
     /// there are none.
-    pub(crate) fn stamps<I>(&mut self, stamps: I) -> Option<WIPOffset<Vector<'static, u64>>>
-    where
-        I: DoubleEndedIterator<Item = (Dot, Time)> + ExactSizeIterator,
-    {
-        let len = 4 * stamps.len();
-        self.longs_backwards(
-            len,
-            stamps.rev().flat_map(|(dot, (wall, logical))| {
-                [u64::from(logical), wall, dot.seq(), dot.replica().get()]
-            }),
-        )
+    pub(crate) fn stamps(
+        &mut self,
+        stamps: impl IntoIterator<Item = (Dot, Time)>,
+    ) -> Option<WIPOffset<Vector<'static, u64>>> {
+        self.longs(stamps.into_iter().flat_map(|(dot, (wall, logical))| {
+            [dot.replica().get(), dot.seq(), wall, u64::from(logical)]
+        }))
     }
 
     /// Writes the values `list()` gives as a node's value columns.

@@ -211,12 +211,10 @@ impl<S: TypedStore> CausalDotStore<S> {
     pub fn encode_with<'e>(&self, encoder: &'e mut Encoder) -> &'e [u8] {
         encoder.reset();
         let state = (!self.store.is_bottom()).then(|| self.store.encode_record(encoder));
-        let runs: smallvec::SmallVec<[_; 4]> = self.context.runs().collect();
-        let context = encoder.longs_backwards(
-            3 * runs.len(),
-            runs.into_iter()
-                .rev()
-                .flat_map(|(replica, seqs)| [*seqs.end(), *seqs.start(), replica.get()]),
+        let context = encoder.longs(
+            self.context
+                .runs()
+                .flat_map(|(replica, seqs)| [replica.get(), *seqs.start(), *seqs.end()]),
         );
         let fbb = &mut encoder.fbb;
         let schema = fbb.create_string(S::SCHEMA_NAME);
