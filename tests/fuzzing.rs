@@ -118,9 +118,27 @@ fn observable(log: &Log) -> (String, [u8; 32], usize, usize) {
     )
 }
 
-/// Receives `bytes` on a copy of the receiver; panics if a refusal changed anything.
+/// Receives `bytes` on a copy of the receiver, and as a batch of one on another; panics
+/// if a refusal changed anything, or if the two decide differently (a batch verifies
+/// signatures together, by another check than a single verification).
 fn receive_checked(bytes: &[u8]) -> Result<Received, ReceiveError> {
-    checked(bytes, Log::receive)
+    let mut alone = world().receiver.clone();
+    let mut in_batch = world().receiver.clone();
+    let received = checked_on(&mut alone, bytes, Log::receive);
+    let batch = checked_on(&mut in_batch, bytes, |log, bytes| {
+        log.receive_batch(&[bytes])
+    });
+    assert_eq!(
+        received.as_ref().ok(),
+        batch.as_ref().ok().and_then(|received| received.first()),
+        "an operation received alone and in a batch decided differently"
+    );
+    assert_eq!(
+        observable(&alone),
+        observable(&in_batch),
+        "an operation received alone and in a batch left different logs"
+    );
+    received
 }
 
 /// `receive`s `bytes` on a copy of the receiver; panics if a refusal changed anything.
@@ -128,13 +146,21 @@ fn checked<T>(
     bytes: &[u8],
     receive: impl FnOnce(&mut Log, &[u8]) -> Result<T, ReceiveError>,
 ) -> Result<T, ReceiveError> {
-    let mut log = world().receiver.clone();
-    let before = observable(&log);
+    checked_on(&mut world().receiver.clone(), bytes, receive)
+}
+
+/// `receive`s `bytes` on `log`; panics if a refusal changed anything.
+fn checked_on<T>(
+    log: &mut Log,
+    bytes: &[u8],
+    receive: impl FnOnce(&mut Log, &[u8]) -> Result<T, ReceiveError>,
+) -> Result<T, ReceiveError> {
+    let before = observable(log);
     let mark = log.clock().high_water_mark();
-    let received = receive(&mut log, bytes);
+    let received = receive(log, bytes);
     if received.is_err() {
         assert_eq!(
-            observable(&log),
+            observable(log),
             before,
             "a refused operation changed the log"
         );
@@ -162,10 +188,57 @@ pub fn receive_resigned(data: &[u8]) -> Result<Received, ReceiveError> {
     // An empty input is the first operation, unchanged.
     let (&pick, rest) = data.split_first().unwrap_or((&0, &[]));
     let mut fields = seeds[usize::from(pick) % seeds.len()].clone();
-    apply_changes(&mut fields, rest);
-    // Signed by the device the id names (3 has no admission).
-    let signed = fields.sign(&key(fields.id.replica().get().clamp(1, 3)));
-    receive_checked(&signed)
+    let signing = apply_changes(&mut fields, rest);
+    receive_checked(&signing.sign(&fields))
+}
+
+/// How an operation is signed again after its changes.
+#[derive(Default)]
+struct Signing {
+    /// The torsion point in the signature's `R`: 0, none.
+    torsion: usize,
+    /// The device whose key signs; `None`, the one the id names.
+    signer: Option<u64>,
+}
+
+impl Signing {
+    /// `fields` signed by the device their id names (3 has no admission), or by the
+    /// chosen one, with the chosen torsion point in the signature's `R`.
+    fn sign(&self, fields: &OpFields) -> Vec<u8> {
+        let key = key(self.signer.unwrap_or(fields.id.replica().get()).clamp(1, 3));
+        match self.torsion {
+            0 => fields.sign(&key),
+            torsion => fields.sign_with(|header| signed_with_torsion(&key, header, torsion)),
+        }
+    }
+}
+
+/// `key`'s signature of `message` with torsion point `torsion` (of the eight points of
+/// small order; 0 is the identity) added to `R`: valid under the cofactored equation
+/// that receivers check, refused by the plain one unless `torsion` is 0. Only the key's
+/// holder can make one.
+pub fn signed_with_torsion(key: &SigningKey, message: &[u8], torsion: usize) -> [u8; 64] {
+    use curve25519_dalek::constants::{ED25519_BASEPOINT_POINT, EIGHT_TORSION};
+    use curve25519_dalek::scalar::Scalar;
+    use sha2::{Digest, Sha512};
+    let hash = |parts: &[&[u8]]| {
+        let mut hasher = Sha512::new();
+        for part in parts {
+            hasher.update(part);
+        }
+        Scalar::from_bytes_mod_order_wide(&hasher.finalize().into())
+    };
+    // A nonce of its own per key and message, as RFC 8032 derives one.
+    let nonce = hash(&[&key.to_bytes(), message]);
+    let r = (ED25519_BASEPOINT_POINT * nonce + EIGHT_TORSION[torsion % 8])
+        .compress()
+        .to_bytes();
+    let challenge = hash(&[&r, key.verifying_key().as_bytes(), message]);
+    let s = nonce + challenge * key.to_scalar();
+    let mut signature = [0; 64];
+    signature[..32].copy_from_slice(&r);
+    signature[32..].copy_from_slice(s.as_bytes());
+    signature
 }
 
 /// Alice's snapshot changed as `data` says (a sequence of changes, as for
@@ -173,19 +246,28 @@ pub fn receive_resigned(data: &[u8]) -> Result<Received, ReceiveError> {
 /// as a peer's snapshot. Returns what the receiver said.
 pub fn snapshot_resigned(data: &[u8]) -> Result<usize, ReceiveError> {
     let mut fields = world().snapshot.clone();
-    apply_changes(&mut fields, data);
-    let signed = fields.sign(&key(fields.id.replica().get().clamp(1, 3)));
-    checked(&signed, Log::receive_snapshot)
+    let signing = apply_changes(&mut fields, data);
+    checked(&signing.sign(&fields), Log::receive_snapshot)
 }
 
 /// The changes `data` lists, each a byte saying what to change, a length `n`, and `n`
-/// bytes of what to change it to, applied to `fields` in turn.
-fn apply_changes(fields: &mut OpFields, mut data: &[u8]) {
+/// bytes of what to change it to, applied to `fields` in turn. Returns how to sign the
+/// result, as the last change of signing (kind 10: a torsion point, then a signer) chose.
+fn apply_changes(fields: &mut OpFields, mut data: &[u8]) -> Signing {
+    let mut signing = Signing::default();
     while let [change, len, tail @ ..] = data {
         let (bytes, next) = tail.split_at(usize::from(*len).min(tail.len()));
-        apply_change(fields, *change, bytes);
+        if change % 11 == 10 {
+            signing = Signing {
+                torsion: usize::from(bytes.first().copied().unwrap_or(1) % 8),
+                signer: bytes.get(1).map(|signer| u64::from(*signer % 4)),
+            };
+        } else {
+            apply_change(fields, *change, bytes);
+        }
         data = next;
     }
+    signing
 }
 
 /// One change of [`receive_resigned`] to `fields`, as `bytes` say.
@@ -197,7 +279,7 @@ fn apply_change(fields: &mut OpFields, change: u8, bytes: &[u8]) {
         }
         u64::from_le_bytes(number)
     };
-    match change % 10 {
+    match change % 11 {
         // Bytes of the payload flipped: (offset, mask) pairs.
         0 => {
             for pair in bytes.chunks_exact(3) {

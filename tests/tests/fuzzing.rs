@@ -31,6 +31,29 @@ fn every_seed_operation_signed_again_unchanged_is_received() {
 }
 
 #[test]
+fn every_seed_operation_signed_with_a_torsion_component_is_received_as_without() {
+    for (pick, seed) in seed_inputs().iter().enumerate() {
+        let unchanged = receive_resigned(seed).unwrap();
+        for torsion in 1..8 {
+            // Change 10: the torsion point in the signature's `R`. The body also checks
+            // that a batch of one decides as receiving alone does.
+            let input = [pick as u8, 10, 1, torsion];
+            assert_eq!(receive_resigned(&input).unwrap(), unchanged);
+        }
+    }
+}
+
+#[test]
+fn a_seed_operation_signed_by_another_device_is_refused_alone_and_in_a_batch() {
+    // Bob's edit (pick 0) signed by Alice (device 1), with and without torsion. The
+    // body checks that a batch of one, whose signatures are verified together, refuses
+    // it as receiving alone does.
+    for torsion in 0..8 {
+        assert!(receive_resigned(&[0, 10, 2, torsion, 1]).is_err());
+    }
+}
+
+#[test]
 fn every_seed_operation_decodes_as_it_was_signed() {
     for op in seed_operations() {
         decode_op(&op);

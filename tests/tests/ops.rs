@@ -5,6 +5,7 @@ use crdtype::Dot;
 use crdtype::ops::{OpFields, OpKind, OpLog, PayloadKey, ReceiveError, Received, SigningKey};
 use crdtype::{HighWaterMark, HybridClock, ManualClock, ReplicaId};
 use crdtype_tests::CalendarEventCrdt;
+use crdtype_tests::fuzzing::signed_with_torsion;
 use proptest::prelude::*;
 
 type Log = OpLog<CalendarEventCrdt, ManualClock>;
@@ -386,38 +387,6 @@ fn a_batch_verified_together_still_finds_a_forged_signature() {
     assert_eq!(bob.state(), alice.state());
 }
 
-/// `key`'s signature of `message` with a point of order 8 added to `R`: valid under the
-/// cofactored equation, refused by the plain one. Only the key's holder can make one.
-fn signed_with_torsion(key: &SigningKey, message: &[u8]) -> [u8; 64] {
-    use curve25519_dalek::constants::{ED25519_BASEPOINT_POINT, EIGHT_TORSION};
-    use curve25519_dalek::scalar::Scalar;
-    use sha2::Digest;
-    let nonce = Scalar::from(12_345u32);
-    let r = (ED25519_BASEPOINT_POINT * nonce + EIGHT_TORSION[1])
-        .compress()
-        .to_bytes();
-    let challenge: [u8; 64] = sha2::Sha512::new()
-        .chain_update(r)
-        .chain_update(key.verifying_key().as_bytes())
-        .chain_update(message)
-        .finalize()
-        .into();
-    let s = nonce + Scalar::from_bytes_mod_order_wide(&challenge) * key.to_scalar();
-    let mut signature = [0; 64];
-    signature[..32].copy_from_slice(&r);
-    signature[32..].copy_from_slice(s.as_bytes());
-    assert!(
-        ed25519_dalek::Verifier::verify(
-            &key.verifying_key(),
-            message,
-            &ed25519_dalek::Signature::from_bytes(&signature)
-        )
-        .is_err(),
-        "the plain equation refuses a torsion component"
-    );
-    signature
-}
-
 #[test]
 fn a_devices_signature_with_a_torsion_component_is_accepted_alone_and_in_a_batch() {
     let World {
@@ -430,9 +399,19 @@ fn a_devices_signature_with_a_torsion_component_is_accepted_alone_and_in_a_batch
     // cofactored equation) decides it alone and in a batch (the unit tests of
     // `ops/signature.rs` compare the two checks directly), so replicas that receive it
     // either way agree.
-    ops[2] = OpFields::read(&ops[2])
-        .unwrap()
-        .sign_with(|header| signed_with_torsion(&key(1), header));
+    ops[2] = OpFields::read(&ops[2]).unwrap().sign_with(|header| {
+        let signature = signed_with_torsion(&key(1), header, 1);
+        let plain = ed25519_dalek::Verifier::verify(
+            &key(1).verifying_key(),
+            header,
+            &ed25519_dalek::Signature::from_bytes(&signature),
+        );
+        assert!(
+            plain.is_err(),
+            "the plain equation refuses a torsion component"
+        );
+        signature
+    });
     let mut bob_in_batch = bob.clone();
     for op in &ops {
         assert_eq!(bob.receive(op).unwrap(), Received::Applied { released: 0 });
