@@ -49,13 +49,11 @@ pub(crate) fn dot_fun<'a, V>(
     node: &NodeRef<'a>,
     mut make: impl FnMut(ListedEntry<'a>) -> Result<V, DecodeError>,
 ) -> Result<DotFun<V>, DecodeError> {
-    // A loop rather than a `collect` into a `Result`, whose adapter cost more than a
-    // register's one entry.
     let mut entries = SmallVec::new();
-    for entry in node.entries()? {
-        let entry = entry?;
+    node.for_each_entry(|entry| {
         entries.push((entry.dot, make(entry)?));
-    }
+        Ok(())
+    })?;
     unique_dots(entries)
 }
 
