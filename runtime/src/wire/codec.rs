@@ -286,16 +286,17 @@ pub(crate) struct ListedEntry<'a> {
 impl<'a> NodeRef<'a> {
     /// The parts the node has.
     fn parts(&self) -> Parts {
-        let table = &self.table;
-        let has_values = (node::COLUMNS..node::FIELDS).any(|id| table.has(id));
+        let present = self.table.present();
+        let has = |id: u16| present & 1 << id != 0;
+        let has_values = (node::COLUMNS..node::FIELDS).any(has);
         [
-            (table.has(node::DOTS), Parts::DOTS),
-            (table.has(node::STAMPS), Parts::STAMPS),
+            (has(node::DOTS), Parts::DOTS),
+            (has(node::STAMPS), Parts::STAMPS),
             (has_values, Parts::VALUES),
-            (table.has(node::FIELDS), Parts::FIELDS),
-            (table.has(node::KEYS), Parts::KEYS),
-            (table.has(node::CHILDREN), Parts::CHILDREN),
-            (table.has(node::REMOVED), Parts::REMOVED),
+            (has(node::FIELDS), Parts::FIELDS),
+            (has(node::KEYS), Parts::KEYS),
+            (has(node::CHILDREN), Parts::CHILDREN),
+            (has(node::REMOVED), Parts::REMOVED),
         ]
         .into_iter()
         .filter(|(present, _)| *present)

@@ -152,16 +152,14 @@ impl Verifiable for RecordTable<'_> {
 /// How many field slots the vtable of the table at `pos` has, read with the verifier's
 /// bounds-checked reads.
 fn vtable_slots(v: &mut Verifier<'_, '_>, pos: usize) -> Result<usize, InvalidFlatbuffer> {
-    let mut soffset = [0; 4];
-    for (index, byte) in soffset.iter_mut().enumerate() {
-        *byte = v.get_u8(pos.saturating_add(index))?;
-    }
+    // The table's signed offset to its vtable, read as the verifier reads it (aligned).
+    let soffset = v.get_uoffset(pos)? as i32;
     let vtable = isize::try_from(pos)
         .ok()
-        .and_then(|pos| pos.checked_sub(i32::from_le_bytes(soffset) as isize))
+        .and_then(|pos| pos.checked_sub(soffset as isize))
         .and_then(|vtable| usize::try_from(vtable).ok())
         .ok_or(InvalidFlatbuffer::SignedOffsetOutOfBounds {
-            soffset: i32::from_le_bytes(soffset),
+            soffset,
             position: pos,
             error_trace: Default::default(),
         })?;
@@ -187,10 +185,23 @@ pub(crate) mod node {
     pub(crate) const REMOVED: u16 = 12;
 }
 
+/// The fields `table` holds among its first `count` (at most 16), one bit per id, read
+/// from its vtable alone: a slot beyond the vtable's length is absent without a look.
+fn present(table: &Table<'_>, count: u16) -> u16 {
+    let vtable = table.vtable();
+    // `num_fields` underflows on a vtable shorter than its header, which the verifier
+    // lets through.
+    let slots = u16::try_from(vtable.num_bytes().saturating_sub(4) / 2)
+        .map_or(count, |slots| slots.min(count));
+    (0..slots)
+        .filter(|&id| vtable.get(slot(id)) != 0)
+        .fold(0, |mask, id| mask | 1 << id)
+}
+
 impl<'a> NodeTable<'a> {
-    /// Whether the node holds field `id` (one of `node`'s), read from its vtable alone.
-    pub(crate) fn has(&self, id: u16) -> bool {
-        self.0.vtable().get(slot(id)) != 0
+    /// The fields the node holds, one bit per id of `node`.
+    pub(crate) fn present(&self) -> u16 {
+        present(&self.0, node::REMOVED + 1)
     }
 
     pub(crate) fn dots(&self) -> Option<Longs<'a>> {
