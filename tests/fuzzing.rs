@@ -448,6 +448,20 @@ pub fn seed_states() -> Vec<Vec<u8>> {
 
 type Device = crdtype::replica::Replica<Meeting, crdtype::replica::MemoryStore, ManualClock>;
 
+/// Alice's replica of a new document, in memory, under `policy`, with Bob (device 2)
+/// admitted.
+fn alice_admitting_bob(policy: crdtype::replica::HistoryPolicy) -> Device {
+    let clock = HybridClock::with_wall_clock(ReplicaId::new(1), ManualClock::new(1_000_000));
+    let (log, _) = Log::create(&key(1), [9; 16], clock);
+    let (mut alice, _) =
+        Device::open_with(crdtype::replica::MemoryStore::new(), key(1), log, policy)
+            .expect("a new store");
+    alice
+        .admit(ReplicaId::new(2), key(2).verifying_key())
+        .expect("the creator admits a device");
+    alice
+}
+
 /// Alice, who compacted her history into snapshots, and what Bob, who holds only the
 /// document's first operations, stores: the world of [`sync_message`].
 struct SyncWorld {
@@ -464,18 +478,13 @@ fn sync_world() -> &'static SyncWorld {
     use crdtype::replica::{HistoryPolicy, MemoryStore, Replica};
     static WORLD: OnceLock<SyncWorld> = OnceLock::new();
     WORLD.get_or_init(|| {
-        let wall = ManualClock::new(1_000_000);
-        let clock = |replica| HybridClock::with_wall_clock(ReplicaId::new(replica), wall.clone());
-        let (log, _) = Log::create(&key(1), [9; 16], clock(1));
-        let policy = HistoryPolicy {
+        let mut alice = alice_admitting_bob(HistoryPolicy {
             snapshot_every: 6,
             keep_history: false,
+        });
+        let clock = |replica| {
+            HybridClock::with_wall_clock(ReplicaId::new(replica), ManualClock::new(1_000_000))
         };
-        let (mut alice, _): (Device, _) =
-            Replica::open_with(MemoryStore::new(), key(1), log, policy).expect("a new store");
-        alice
-            .admit(ReplicaId::new(2), key(2).verifying_key())
-            .expect("the creator admits a device");
         let (mut bob, _): (Device, _) = Replica::open(
             MemoryStore::new(),
             key(2),
@@ -553,4 +562,247 @@ pub fn seed_sync_messages() -> Vec<Vec<u8>> {
         .enumerate()
         .map(|(n, message)| [&[u8::from(n > 0)], message.as_slice()].concat())
         .collect()
+}
+
+/// A store that holds what a replica loads from it, and forgets what it is given: the
+/// store of [`restore_store`], whose content the fuzzer changes.
+#[derive(Clone)]
+struct LoadedStore(crdtype::replica::Loaded);
+
+impl crdtype::replica::Store for LoadedStore {
+    fn load(&mut self) -> Result<crdtype::replica::Loaded, crdtype::replica::StoreError> {
+        Ok(self.0.clone())
+    }
+
+    fn append(
+        &mut self,
+        _: &[crdtype::replica::Record<'_>],
+        _: crdtype::replica::Checkpoint,
+    ) -> Result<(), crdtype::replica::StoreError> {
+        Ok(())
+    }
+
+    fn remove(&mut self, _: &[u64]) -> Result<(), crdtype::replica::StoreError> {
+        Ok(())
+    }
+
+    fn put_snapshot(
+        &mut self,
+        _: crdtype::replica::Record<'_>,
+        _: bool,
+    ) -> Result<(), crdtype::replica::StoreError> {
+        Ok(())
+    }
+
+    fn put_evidence(
+        &mut self,
+        _: crdtype::replica::Record<'_>,
+        _: crdtype::replica::Record<'_>,
+    ) -> Result<(), crdtype::replica::StoreError> {
+        Ok(())
+    }
+}
+
+/// What Alice's store holds after she made a document, admitted Bob, received his
+/// edits and an equivocation of his, and edited past a snapshot (in compliance mode, so
+/// the snapshot's records stay too): the world of [`restore_store`].
+struct RestoreWorld {
+    document: crdtype::ops::DocumentId,
+    loaded: crdtype::replica::Loaded,
+    /// The hashes of every operation Alice applied.
+    genuine: BTreeSet<crdtype::ops::OpHash>,
+}
+
+fn restore_world() -> &'static RestoreWorld {
+    use crdtype::replica::{HistoryPolicy, Store};
+    static WORLD: OnceLock<RestoreWorld> = OnceLock::new();
+    WORLD.get_or_init(|| {
+        let mut alice = alice_admitting_bob(HistoryPolicy {
+            snapshot_every: 5,
+            keep_history: true,
+        });
+        let mut bob = Log::open(
+            alice.log().document(),
+            HybridClock::with_wall_clock(ReplicaId::new(2), ManualClock::new(1_000_000)),
+        );
+        for (_, op) in alice.log().history(0) {
+            bob.receive(op).expect("the document's first operations");
+        }
+        for round in 0..8 {
+            alice
+                .edit(|m| {
+                    m.views += 1;
+                    m.tags.insert(format!("t{round}"));
+                })
+                .expect("an edit");
+        }
+        // Bob edits the title twice under the same id (from the same state): the second
+        // is an equivocation, refused and kept as evidence.
+        let mut bob_twin = bob.clone();
+        let title = |bob: &mut Log, title: &str| {
+            bob.edit(&key(2), |store, context, stamp| {
+                store.set_title(context, stamp, title.to_owned())
+            })
+            .expect("Bob's edit")
+            .expect("a change")
+        };
+        let from_bob = title(&mut bob, "Retro");
+        let twin = title(&mut bob_twin, "Planning");
+        alice.receive(&from_bob).expect("Bob's edit");
+        let refused = alice.receive(&twin);
+        assert!(refused.is_err(), "an equivocation is refused: {refused:?}");
+        alice.edit(|m| m.pinned = true).expect("an edit");
+        let genuine = alice.log().applied().keys().copied().collect();
+        let document = alice.log().document();
+        let loaded = alice.into_store().load().expect("a memory store loads");
+        assert!(loaded.snapshot.is_some() && !loaded.evidence.is_empty());
+        RestoreWorld {
+            document,
+            loaded,
+            genuine,
+        }
+    })
+}
+
+/// Alice's store changed as `data` says, then opened: a sequence of changes, each a byte
+/// saying what to change, a byte saying where, a length `n`, and `n` bytes. Opening must
+/// not panic, must report exactly the records whose checksum fails as corrupt, and may
+/// apply only operations Alice applied (the fuzzer cannot sign). Returns what opening
+/// said.
+pub fn restore_store(
+    data: &[u8],
+) -> Result<crdtype::replica::Recovery, crdtype::replica::ReplicaError> {
+    use crdtype::replica::{Replica, StoredRecord};
+    let world = restore_world();
+    let mut loaded = world.loaded.clone();
+    let mut rest = data;
+    while let [change, at, len, tail @ ..] = rest {
+        let (bytes, next) = tail.split_at(usize::from(*len).min(tail.len()));
+        rest = next;
+        let count = loaded.records.len();
+        let index = usize::from(*at) % count.max(1);
+        let number = |from: usize| {
+            let mut number = [0; 8];
+            for (to, byte) in number.iter_mut().zip(bytes.iter().skip(from)) {
+                *to = *byte;
+            }
+            u64::from_le_bytes(number)
+        };
+        let resum = |record: &mut StoredRecord| {
+            record.checksum = blake3_hash(&record.bytes).to_vec();
+        };
+        match change % 9 {
+            // Bytes of a record flipped: (offset, mask) pairs; checksummed again when
+            // the change's byte is odd, so that the change reaches the log.
+            0 | 1 => {
+                if let Some(record) = loaded.records.get_mut(index) {
+                    for pair in bytes.chunks_exact(3) {
+                        let len = record.bytes.len().max(1);
+                        let at = usize::from(u16::from_le_bytes([pair[0], pair[1]])) % len;
+                        if let Some(byte) = record.bytes.get_mut(at) {
+                            *byte ^= pair[2];
+                        }
+                    }
+                    if change % 9 == 1 {
+                        resum(record);
+                    }
+                }
+            }
+            // A record cut short, checksummed again.
+            2 => {
+                if let Some(record) = loaded.records.get_mut(index) {
+                    let len = number(0) as usize % (record.bytes.len() + 1);
+                    record.bytes.truncate(len);
+                    resum(record);
+                }
+            }
+            // A record lost.
+            3 => {
+                if index < count {
+                    loaded.records.remove(index);
+                }
+            }
+            // A record stored again, at a position of its own or another's.
+            4 => {
+                if let Some(record) = loaded.records.get(index).cloned() {
+                    let position = number(0) % 64;
+                    let at = usize::try_from(position).unwrap_or(0) % (count + 1);
+                    loaded
+                        .records
+                        .insert(at, StoredRecord { position, ..record });
+                }
+            }
+            // Records swapped.
+            5 => {
+                let other = usize::try_from(number(0)).unwrap_or(0) % count.max(1);
+                if index < count && other < count {
+                    loaded.records.swap(index, other);
+                }
+            }
+            // Another checkpoint.
+            6 => {
+                loaded.checkpoint.mark = crdtype::HighWaterMark {
+                    wall_micros: number(0),
+                    logical: number(8) as u32,
+                };
+                loaded.checkpoint.own_seq = number(16) % 64;
+            }
+            // The snapshot dropped, or made of a record's bytes, checksummed.
+            7 => {
+                loaded.snapshot = loaded
+                    .records
+                    .get(index)
+                    .cloned()
+                    .filter(|_| !bytes.is_empty());
+            }
+            // Evidence made of two records, as stored.
+            _ => {
+                let other = usize::try_from(number(0)).unwrap_or(0) % count.max(1);
+                if let (Some(kept), Some(refused)) =
+                    (loaded.records.get(index), loaded.records.get(other))
+                {
+                    loaded.evidence.push(crdtype::replica::StoredEvidence {
+                        kept: kept.clone(),
+                        refused: refused.clone(),
+                    });
+                }
+            }
+        }
+    }
+    let corrupt: Vec<u64> = loaded
+        .records
+        .iter()
+        .filter(|record| !record.is_intact())
+        .map(|record| record.position)
+        .collect();
+    let log = Log::open(
+        world.document,
+        HybridClock::with_wall_clock(ReplicaId::new(1), ManualClock::new(1_000_000)),
+    );
+    let (alice, recovery): (Replica<Meeting, LoadedStore, ManualClock>, _) =
+        Replica::open(LoadedStore(loaded), key(1), log)?;
+    assert_eq!(recovery.corrupt, corrupt, "the corrupt records reported");
+    // By hash: the bytes around a signed header and payload (FlatBuffers padding) are
+    // not signed, so one operation may be stored in other bytes.
+    let foreign = alice
+        .log()
+        .applied()
+        .keys()
+        .find(|hash| !world.genuine.contains(*hash));
+    assert!(
+        foreign.is_none(),
+        "a restore applied an operation Alice never applied"
+    );
+    Ok(recovery)
+}
+
+fn blake3_hash(bytes: &[u8]) -> [u8; 32] {
+    crdtype::replica::Record::new(bytes).checksum
+}
+
+/// Inputs of [`restore_store`]: the store unchanged, and each record cut to nothing.
+pub fn seed_stores() -> Vec<Vec<u8>> {
+    let records = restore_world().loaded.records.len();
+    let cut = (0..records).map(|index| vec![2, index as u8, 1, 0]);
+    std::iter::once(Vec::new()).chain(cut).collect()
 }

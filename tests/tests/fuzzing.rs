@@ -4,8 +4,9 @@
 
 use crdtype::ops::Received;
 use crdtype_tests::fuzzing::{
-    decode_op, decode_state, json_input, receive_resigned, seed_inputs, seed_json_inputs,
-    seed_operations, seed_states, seed_sync_messages, snapshot_resigned, sync_message,
+    decode_op, decode_state, json_input, receive_resigned, restore_store, seed_inputs,
+    seed_json_inputs, seed_operations, seed_states, seed_stores, seed_sync_messages,
+    snapshot_resigned, sync_message,
 };
 use proptest::prelude::*;
 
@@ -130,6 +131,32 @@ fn alices_snapshot_signed_again_unchanged_is_adopted_and_a_changed_one_refused()
     assert!(snapshot_resigned(&renumbered).is_err());
 }
 
+#[test]
+fn alices_store_unchanged_restores_everything_and_each_record_cut_is_refused() {
+    let unchanged = restore_store(&[]).unwrap();
+    assert!(unchanged.from_snapshot);
+    assert!(unchanged.corrupt.is_empty() && unchanged.refused.is_empty());
+    assert_eq!(unchanged.evidence, 1, "Bob's equivocation");
+    let seeds = seed_stores();
+    assert!(seeds.len() > 10, "a record per operation");
+    // Change 2: a record cut to nothing and checksummed again, which the log refuses.
+    for seed in &seeds[1..] {
+        let recovery = restore_store(seed).unwrap();
+        assert!(recovery.corrupt.is_empty());
+        assert_eq!(recovery.refused.len(), 1, "{recovery:?}");
+    }
+}
+
+#[test]
+fn a_record_changed_without_its_checksum_is_reported_corrupt() {
+    // Change 0: record 3, byte 10 flipped, checksum left as it was.
+    let recovery = restore_store(&[0, 3, 3, 10, 0, 0xff]).unwrap();
+    assert_eq!(recovery.corrupt.len(), 1);
+    // Change 1: the same, checksummed again: the log refuses it instead.
+    let recovery = restore_store(&[1, 3, 3, 10, 0, 0xff]).unwrap();
+    assert!(recovery.corrupt.is_empty());
+}
+
 /// One of `seeds` with up to 5 bytes changed.
 fn mutated(seeds: Vec<Vec<u8>>) -> impl Strategy<Value = Vec<u8>> {
     let changes = proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..6);
@@ -155,6 +182,7 @@ fn write_the_fuzz_corpus() {
         ("decode_state", seed_states()),
         ("sync_message", seed_sync_messages()),
         ("snapshot_resigned", vec![Vec::new()]),
+        ("restore_store", seed_stores()),
     ] {
         let dir = root.join(target);
         std::fs::create_dir_all(&dir).unwrap();
@@ -170,6 +198,13 @@ proptest! {
     #[test]
     fn random_bytes_never_panic_as_an_operation(data in proptest::collection::vec(any::<u8>(), 0..512)) {
         decode_op(&data);
+    }
+
+    #[test]
+    fn random_changes_to_a_store_never_panic_nor_restore_a_foreign_operation(
+        data in proptest::collection::vec(any::<u8>(), 0..256),
+    ) {
+        let _ = restore_store(&data);
     }
 
     #[test]
