@@ -48,6 +48,35 @@ fn generated_set_field(bencher: Bencher<'_, '_>) {
     });
 }
 
+/// The kernel's register set of a text, clock read included: the baseline of
+/// `set_title`, the issue's own example. Each write's text is a fresh `String`, as a
+/// caller's would be.
+#[divan::bench(sample_size = 256)]
+fn kernel_lww_set_text(bencher: Bencher<'_, '_>) {
+    let mut clock = HybridClock::new(ALICE);
+    let mut title = CausalDotStore::<LwwRegister<String>>::new();
+    bencher.bench_local(|| {
+        let stamp = clock.now();
+        let text = black_box("Retro").to_owned();
+        let delta = title.store.set(&mut title.context, stamp, text);
+        black_box(&delta);
+    });
+}
+
+/// The generated `set_title` on a `CalendarEventCrdt`: the same register write plus
+/// wrapping the delta in the document type.
+#[divan::bench(sample_size = 256)]
+fn generated_set_title(bencher: Bencher<'_, '_>) {
+    let mut clock = HybridClock::new(ALICE);
+    let mut event = CausalDotStore::<CalendarEventCrdt>::new();
+    bencher.bench_local(|| {
+        let stamp = clock.now();
+        let text = black_box("Retro").to_owned();
+        let delta = event.store.set_title(&mut event.context, stamp, text);
+        black_box(&delta);
+    });
+}
+
 /// Two replicas of an event that each edited every field concurrently.
 fn concurrent_events() -> (
     CausalDotStore<CalendarEventCrdt>,
