@@ -281,15 +281,7 @@ fn apply_change(fields: &mut OpFields, change: u8, bytes: &[u8]) {
     };
     match change % 11 {
         // Bytes of the payload flipped: (offset, mask) pairs.
-        0 => {
-            for pair in bytes.chunks_exact(3) {
-                let len = fields.payload.len().max(1);
-                let at = usize::from(u16::from_le_bytes([pair[0], pair[1]])) % len;
-                if let Some(byte) = fields.payload.get_mut(at) {
-                    *byte ^= pair[2];
-                }
-            }
-        }
+        0 => flip(&mut fields.payload, bytes),
         // Bytes inserted into the payload.
         1 => {
             let at = number(0) as usize % (fields.payload.len() + 1);
@@ -347,6 +339,17 @@ fn apply_change(fields: &mut OpFields, change: u8, bytes: &[u8]) {
         }
         // Encrypted, or not, whatever the payload.
         _ => fields.encrypted = !fields.encrypted,
+    }
+}
+
+/// Flips bytes of `target` as `pairs` say: (offset, mask) triples, the offset two bytes
+/// little-endian, taken modulo the length.
+fn flip(target: &mut [u8], pairs: &[u8]) {
+    for pair in pairs.chunks_exact(3) {
+        let at = usize::from(u16::from_le_bytes([pair[0], pair[1]])) % target.len().max(1);
+        if let Some(byte) = target.get_mut(at) {
+            *byte ^= pair[2];
+        }
     }
 }
 
@@ -699,13 +702,7 @@ pub fn restore_store(
             // the change's byte is odd, so that the change reaches the log.
             0 | 1 => {
                 if let Some(record) = loaded.records.get_mut(index) {
-                    for pair in bytes.chunks_exact(3) {
-                        let len = record.bytes.len().max(1);
-                        let at = usize::from(u16::from_le_bytes([pair[0], pair[1]])) % len;
-                        if let Some(byte) = record.bytes.get_mut(at) {
-                            *byte ^= pair[2];
-                        }
-                    }
+                    flip(&mut record.bytes, bytes);
                     if change % 9 == 1 {
                         resum(record);
                         rewritten = true;
@@ -758,13 +755,7 @@ pub fn restore_store(
                 if bytes.is_empty() {
                     loaded.snapshot = None;
                 } else if let Some(snapshot) = &mut loaded.snapshot {
-                    for pair in bytes.chunks_exact(3) {
-                        let len = snapshot.bytes.len().max(1);
-                        let at = usize::from(u16::from_le_bytes([pair[0], pair[1]])) % len;
-                        if let Some(byte) = snapshot.bytes.get_mut(at) {
-                            *byte ^= pair[2];
-                        }
-                    }
+                    flip(&mut snapshot.bytes, bytes);
                     if at % 2 == 1 {
                         resum(snapshot);
                         rewritten = true;
