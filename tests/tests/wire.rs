@@ -184,6 +184,24 @@ fn limits_for_a_length_accept_a_large_document_that_the_defaults_refuse() {
     assert_eq!(decoded.state.store.to_value(), hall);
 }
 
+#[test]
+fn encodings_in_turn_on_one_thread_each_round_trip_whatever_their_sizes() {
+    // `encode` builds in a buffer kept per thread, let go after an encoding past 64 KiB.
+    let small = MeetingCrdt::from_value(&meeting(), stamp(1_000));
+    let seats = (0..2_000u32).map(|seat| (seat, Seat::default())).collect();
+    let large = HallCrdt::from_value(&Hall { seats }, stamp(1_000));
+    for _ in 0..2 {
+        let bytes = small.encode();
+        assert_eq!(
+            CausalDotStore::<MeetingCrdt>::decode(&bytes).unwrap(),
+            small
+        );
+        let bytes = large.encode();
+        assert!(bytes.len() > 64 << 10);
+        assert_eq!(CausalDotStore::<HallCrdt>::decode(&bytes).unwrap(), large);
+    }
+}
+
 /// Register values of every kind the wire has: nullable, boolean, floating point.
 #[derive(crdtype::Crdt, Clone, Debug, Default, PartialEq)]
 struct Reading {

@@ -186,8 +186,27 @@ pub struct Decoded<S> {
 impl<S: TypedStore> CausalDotStore<S> {
     /// The encoding of this state or delta, with the schema name and version of this
     /// replica: the bytes to send to another replica or to store.
+    ///
+    /// Builds in a buffer kept per thread, so that only the returned bytes are allocated
+    /// (a new encoder allocates several buffers); a buffer grown past 64 KiB is let go
+    /// after use rather than kept.
     pub fn encode(&self) -> Vec<u8> {
-        self.encode_with(&mut Encoder::new()).to_vec()
+        const KEPT_BYTES: usize = 64 << 10;
+        thread_local! {
+            static ENCODER: std::cell::RefCell<Encoder> = std::cell::RefCell::new(Encoder::new());
+        }
+        ENCODER.with(|encoder| match encoder.try_borrow_mut() {
+            Ok(mut encoder) => {
+                let bytes = self.encode_with(&mut encoder).to_vec();
+                if bytes.len() > KEPT_BYTES {
+                    *encoder = Encoder::new();
+                }
+                bytes
+            }
+            // Never while encoding, which calls no outside code; but a fresh encoder
+            // costs only time.
+            Err(_) => self.encode_with(&mut Encoder::new()).to_vec(),
+        })
     }
 
     /// [`encode`](Self::encode) into `encoder`'s buffer, which is kept for the next
