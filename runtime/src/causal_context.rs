@@ -338,9 +338,12 @@ impl ContextBuilder {
                         ..low
                     });
                 }
+                // Pushed one by one: `extend` reserves first, which costs more than
+                // the runs.
                 (low, high) => {
-                    runs.extend(low);
-                    runs.extend(high);
+                    for run in [low, high].into_iter().flatten() {
+                        runs.push(run);
+                    }
                 }
             }
             return CausalContext { runs };

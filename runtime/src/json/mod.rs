@@ -312,7 +312,11 @@ impl<'c, S: JsonDocument> Check<'c, S> {
             cx: WriteCx::new(context, stamp, false),
             typed: S::JsonInput::default(),
             ops: Vec::new(),
-            named: SmallVec::from_elem(0, S::JSON_FIELDS.len().div_ceil(64)),
+            named: match S::JSON_FIELDS.len().div_ceil(64) {
+                // Filled without a loop for up to 128 fields: nearly every document.
+                ..=2 => SmallVec::from_buf([0; 2]),
+                words => SmallVec::from_elem(0, words),
+            },
             whole_object,
             in_order: false,
         }
