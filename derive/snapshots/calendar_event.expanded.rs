@@ -174,26 +174,26 @@ const _: () = {
         #[allow(unused_variables)]
         fn json_apply(
             &mut self,
-            input: Self::JsonInput,
+            input: &mut Self::JsonInput,
             cx: &mut ::crdtype::__private::ApplyCx<'_>,
             delta: &mut Self,
         ) {
-            if let ::core::option::Option::Some(value) = input.title {
+            if let ::core::option::Option::Some(value) = input.title.take() {
                 ::crdtype::__private::JsonValueField::<
                     String,
                 >::json_apply(&mut self.title, cx, value, &mut delta.title);
             }
-            if let ::core::option::Option::Some(value) = input.utc_time {
+            if let ::core::option::Option::Some(value) = input.utc_time.take() {
                 ::crdtype::__private::JsonValueField::<
                     i64,
                 >::json_apply(&mut self.utc_time, cx, value, &mut delta.utc_time);
             }
-            if let ::core::option::Option::Some(value) = input.tz_offset {
+            if let ::core::option::Option::Some(value) = input.tz_offset.take() {
                 ::crdtype::__private::JsonValueField::<
                     i32,
                 >::json_apply(&mut self.tz_offset, cx, value, &mut delta.tz_offset);
             }
-            if let ::core::option::Option::Some(value) = input.location {
+            if let ::core::option::Option::Some(value) = input.location.take() {
                 ::crdtype::__private::JsonValueField::<
                     String,
                 >::json_apply(&mut self.location, cx, value, &mut delta.location);

@@ -232,26 +232,26 @@ const _: () = {
         #[allow(unused_variables)]
         fn json_apply(
             &mut self,
-            input: Self::JsonInput,
+            input: &mut Self::JsonInput,
             cx: &mut ::crdtype::__private::ApplyCx<'_>,
             delta: &mut Self,
         ) {
-            if let ::core::option::Option::Some(value) = input.room {
+            if let ::core::option::Option::Some(value) = input.room.take() {
                 ::crdtype::__private::JsonValueField::<
                     String,
                 >::json_apply(&mut self.room, cx, value, &mut delta.room);
             }
-            if let ::core::option::Option::Some(value) = input.views {
+            if let ::core::option::Option::Some(value) = input.views.take() {
                 ::crdtype::__private::JsonValueField::<
                     i64,
                 >::json_apply(&mut self.views, cx, value, &mut delta.views);
             }
-            if let ::core::option::Option::Some(value) = input.pinned {
+            if let ::core::option::Option::Some(value) = input.pinned.take() {
                 ::crdtype::__private::JsonValueField::<
                     bool,
                 >::json_apply(&mut self.pinned, cx, value, &mut delta.pinned);
             }
-            if let ::core::option::Option::Some(value) = input.priority {
+            if let ::core::option::Option::Some(value) = input.priority.take() {
                 ::crdtype::__private::JsonValueField::<
                     u8,
                 >::json_apply(&mut self.priority, cx, value, &mut delta.priority);

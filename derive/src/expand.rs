@@ -99,7 +99,7 @@ pub(crate) fn derive(model: &Model<'_>) -> TokenStream {
     });
     let json_applies = typed.iter().map(|(_, ident, ty, span)| {
         quote_spanned! {*span=>
-            if let ::core::option::Option::Some(value) = input.#ident {
+            if let ::core::option::Option::Some(value) = input.#ident.take() {
                 ::crdtype::__private::JsonValueField::<#ty>::json_apply(
                     &mut self.#ident, cx, value, &mut delta.#ident,
                 );
@@ -219,7 +219,7 @@ pub(crate) fn derive(model: &Model<'_>) -> TokenStream {
             #[allow(unused_variables)]
             fn json_apply(
                 &mut self,
-                input: Self::JsonInput,
+                input: &mut Self::JsonInput,
                 cx: &mut ::crdtype::__private::ApplyCx<'_>,
                 delta: &mut Self,
             ) {

@@ -87,10 +87,10 @@ pub trait JsonDocument: TypedStore {
         value: D,
     ) -> Result<(), TypeError<D::Error>>;
 
-    /// Applies the writes of `input`, adding them to `delta`, the input's delta (empty in
-    /// those fields before).
+    /// Applies the writes of `input`, taking them, and adds them to `delta`, the input's
+    /// delta (empty in those fields before).
     #[doc(hidden)]
-    fn json_apply(&mut self, input: Self::JsonInput, cx: &mut ApplyCx<'_>, delta: &mut Self);
+    fn json_apply(&mut self, input: &mut Self::JsonInput, cx: &mut ApplyCx<'_>, delta: &mut Self);
 }
 
 /// The replicated field of `S` named `name`, with its place and how input writes it.
@@ -153,13 +153,13 @@ impl<'c> WriteCx<'c> {
     }
 
     /// The paths found that input may not write, sorted, each once.
-    pub(crate) fn into_dropped(mut self) -> Vec<String> {
-        if self.dropped.is_empty() {
-            return self.dropped;
+    pub(crate) fn take_dropped(&mut self) -> Vec<String> {
+        let mut dropped = std::mem::take(&mut self.dropped);
+        if !dropped.is_empty() {
+            dropped.sort_unstable();
+            dropped.dedup();
         }
-        self.dropped.sort_unstable();
-        self.dropped.dedup();
-        self.dropped
+        dropped
     }
 
     /// Notes `path` as one input may not write (unknown or read-only): the check pass
@@ -343,7 +343,8 @@ impl<'c> ApplyCx<'c> {
     }
 
     /// The context of the delta of every write applied, into `context` (empty before).
-    pub(crate) fn finish_into(mut self, context: &mut CausalContext) {
+    /// Takes the state by reference: moved into a call, it is a copy of hundreds of bytes.
+    pub(crate) fn finish_into(&mut self, context: &mut CausalContext) {
         *context = self.delta_context.build();
         if !self.absorbed.is_empty() {
             context.join(&self.absorbed);

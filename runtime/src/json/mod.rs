@@ -172,10 +172,20 @@ impl<S: JsonDocument> CausalDotStore<S> {
         stamp: Timestamp,
         forbidden: Forbidden,
     ) -> Result<Applied<S>, InputError> {
+        // The typed writes stay here, read and applied in place rather than moved from
+        // step to step, as the check's state is no longer moved into its last call.
+        let mut typed = S::JsonInput::default();
+        let typed = &mut typed;
         let checked = match format {
             Format::Object | Format::MergePatch => {
                 let whole_object = format == Format::Object;
-                let mut check = Check::new(&mut self.store, &mut self.context, stamp, whole_object);
+                let mut check = Check::new(
+                    &mut self.store,
+                    &mut self.context,
+                    typed,
+                    stamp,
+                    whole_object,
+                );
                 read_members(&mut check, input, format)?;
                 check.finish(forbidden)?
             }
@@ -185,16 +195,18 @@ impl<S: JsonDocument> CausalDotStore<S> {
                 let raw = canonical::patch_ops(&value, &document)?;
                 // Every raw operation is checked, so that the transform, which drops moot
                 // operations, cannot hide a forbidden path or a value of the wrong type.
-                let dropped =
-                    (self.check_ops(raw.iter().map(Cow::Borrowed), stamp, forbidden)?).dropped;
+                // Their typed writes are not kept: the canonical operations' are.
+                let raw_typed = &mut S::JsonInput::default();
+                let raw_ops = raw.iter().map(Cow::Borrowed);
+                let dropped = (self.check_ops(raw_ops, raw_typed, stamp, forbidden)?).dropped;
                 let canonical = canonicalize_with(raw, |path| S::combinable(path, 0))?;
                 let canonical = canonical.into_iter().map(Cow::Owned);
-                let mut checked = self.check_ops(canonical, stamp, forbidden)?;
+                let mut checked = self.check_ops(canonical, typed, stamp, forbidden)?;
                 checked.dropped = dropped;
                 checked
             }
         };
-        self.apply_checked(checked, stamp)
+        self.apply_checked(typed, checked, stamp)
     }
 
     /// Applies operations already read from input (and, for a patch, made canonical) at
@@ -205,18 +217,21 @@ impl<S: JsonDocument> CausalDotStore<S> {
         stamp: Timestamp,
         forbidden: Forbidden,
     ) -> Result<Applied<S>, InputError> {
-        let checked = self.check_ops(ops.iter().map(Cow::Borrowed), stamp, forbidden)?;
-        self.apply_checked(checked, stamp)
+        let mut typed = S::JsonInput::default();
+        let checked =
+            self.check_ops(ops.iter().map(Cow::Borrowed), &mut typed, stamp, forbidden)?;
+        self.apply_checked(&mut typed, checked, stamp)
     }
 
-    /// Checks `ops` without applying them.
+    /// Checks `ops` without applying them; their typed writes go to `typed`.
     fn check_ops<'o>(
         &mut self,
         ops: impl IntoIterator<Item = Cow<'o, Op>>,
+        typed: &mut S::JsonInput,
         stamp: Timestamp,
         forbidden: Forbidden,
-    ) -> Result<Checked<S>, InputError> {
-        let mut check = Check::new(&mut self.store, &mut self.context, stamp, false);
+    ) -> Result<Checked, InputError> {
+        let mut check = Check::new(&mut self.store, &mut self.context, typed, stamp, false);
         for op in ops {
             check.op(op)?;
         }
@@ -226,7 +241,8 @@ impl<S: JsonDocument> CausalDotStore<S> {
     /// Applies an input that passed its checks: its typed writes, then its operations.
     fn apply_checked(
         &mut self,
-        checked: Checked<S>,
+        typed: &mut S::JsonInput,
+        checked: Checked,
         stamp: Timestamp,
     ) -> Result<Applied<S>, InputError> {
         // Built in place: a delta of the whole document is hundreds of bytes to move.
@@ -236,8 +252,7 @@ impl<S: JsonDocument> CausalDotStore<S> {
         };
         let delta = &mut applied.delta;
         let mut apply = ApplyCx::new(&mut self.context, stamp);
-        self.store
-            .json_apply(checked.typed, &mut apply, &mut delta.store);
+        self.store.json_apply(typed, &mut apply, &mut delta.store);
         apply.finish_into(&mut delta.context);
         let mut write = WriteCx::new(&mut self.context, stamp, true);
         for op in &checked.ops {
@@ -272,10 +287,9 @@ impl<S: JsonDocument> CausalDotStore<S> {
     }
 }
 
-/// An input that passed its checks, nothing applied yet.
-struct Checked<S: JsonDocument> {
-    /// The whole-field writes of the fields typed on reading.
-    typed: S::JsonInput,
+/// An input that passed its checks, nothing applied yet, but for its typed writes, which
+/// the check wrote to the caller's [`JsonDocument::JsonInput`].
+struct Checked {
     /// The operations on the other fields, in input order.
     ops: Vec<Op>,
     /// The paths input may not write, sorted, each once.
@@ -287,7 +301,7 @@ struct Checked<S: JsonDocument> {
 struct Check<'c, S: JsonDocument> {
     store: &'c mut S,
     cx: WriteCx<'c>,
-    typed: S::JsonInput,
+    typed: &'c mut S::JsonInput,
     ops: Vec<Op>,
     /// The fields an object or merge patch named, one bit per index: a name given twice
     /// is refused, and a whole object resets the writable fields it did not name.
@@ -304,13 +318,14 @@ impl<'c, S: JsonDocument> Check<'c, S> {
     fn new(
         store: &'c mut S,
         context: &'c mut CausalContext,
+        typed: &'c mut S::JsonInput,
         stamp: Timestamp,
         whole_object: bool,
     ) -> Self {
         Self {
             store,
             cx: WriteCx::new(context, stamp, false),
-            typed: S::JsonInput::default(),
+            typed,
             ops: Vec::new(),
             named: match S::JSON_FIELDS.len().div_ceil(64) {
                 // Filled without a loop for up to 128 fields: nearly every document.
@@ -341,7 +356,7 @@ impl<'c, S: JsonDocument> Check<'c, S> {
             return self.check_op(op.into_owned());
         }
         fields::no_members(&op.path, 1)?;
-        let typed = &mut self.typed;
+        let typed = &mut *self.typed;
         match op {
             Cow::Borrowed(op) => {
                 let value = fields::written(&op.action).unwrap_or(&Value::Null);
@@ -390,7 +405,7 @@ impl<'c, S: JsonDocument> Check<'c, S> {
             Some((field, _)) if field.typed => {
                 return self
                     .store
-                    .json_type(&mut self.typed, field.index, value)
+                    .json_type(self.typed, field.index, value)
                     .map_err(|error| Refusal::Type {
                         refusal: error.at(canonical::pointer(&[name.to_owned()])),
                         error: error.error,
@@ -427,8 +442,9 @@ impl<'c, S: JsonDocument> Check<'c, S> {
     }
 
     /// The checked input, after resetting the writable fields a whole object left out;
-    /// or, with [`Forbidden::Reject`], the paths it may not write as one error.
-    fn finish(mut self, forbidden: Forbidden) -> Result<Checked<S>, InputError> {
+    /// or, with [`Forbidden::Reject`], the paths it may not write as one error. Takes the
+    /// check by reference: moved into a call, it is a copy of over a hundred bytes.
+    fn finish(&mut self, forbidden: Forbidden) -> Result<Checked, InputError> {
         if self.whole_object {
             let named = std::mem::take(&mut self.named);
             let absent = |(index, field): &(usize, &JsonFieldInfo)| {
@@ -444,13 +460,12 @@ impl<'c, S: JsonDocument> Check<'c, S> {
                 }))?;
             }
         }
-        let dropped = self.cx.into_dropped();
+        let dropped = self.cx.take_dropped();
         if forbidden == Forbidden::Reject && !dropped.is_empty() {
             return Err(InputError::Forbidden { paths: dropped });
         }
         Ok(Checked {
-            typed: self.typed,
-            ops: self.ops,
+            ops: std::mem::take(&mut self.ops),
             dropped,
         })
     }
