@@ -1,5 +1,9 @@
 //! JSON input and output: `cargo bench -p crdtype-tests --bench json`. End to end against
 //! serde_json deserializing the same JSON into the plain struct, in the same run.
+//!
+//! Every benchmark times samples of 1,000 iterations: left to choose, divan took a single
+//! iteration per sample for some (after a slow first run), whose timing is as coarse as
+//! the timer (18 ns here), and compared them unevenly with the others.
 
 use crdtype::json::{Action, Forbidden, Format, Op, canonicalize};
 use crdtype::{CausalDotStore, HybridClock, ManualClock, ReplicaId, Timestamp};
@@ -32,7 +36,7 @@ const PATCH: &str = r#"{"title": "Retro", "utc_time": 1767229200000000, "tz_offs
 /// A merge patch of three fields, parsed, filtered, checked and applied, to the delta.
 /// The delta is dropped in the timed loop, as the reference drops its struct: divan's
 /// deferred drop of a large output adds a cost of its own (about 30 ns for this delta).
-#[divan::bench]
+#[divan::bench(sample_size = 1000)]
 fn merge_patch_of_three_fields(bencher: Bencher<'_, '_>) {
     let mut state = state();
     let at = stamp(2_000);
@@ -51,7 +55,7 @@ struct PlainPatch {
 }
 
 /// The reference: serde_json deserializing the same JSON into a plain struct.
-#[divan::bench]
+#[divan::bench(sample_size = 1000)]
 fn reference_serde_json_deserialize(bencher: Bencher<'_, '_>) {
     bencher.bench_local(|| {
         drop(black_box(
@@ -61,7 +65,7 @@ fn reference_serde_json_deserialize(bencher: Bencher<'_, '_>) {
 }
 
 /// The canonical transform of a batch of 10 operations on 4 paths: divide by 10.
-#[divan::bench]
+#[divan::bench(sample_size = 1000)]
 fn canonicalize_10_ops(bencher: Bencher<'_, '_>) {
     let path = |name: &str| vec![name.to_owned()];
     let ops: Vec<Op> = (0..10)
@@ -81,7 +85,7 @@ fn canonicalize_10_ops(bencher: Bencher<'_, '_>) {
 
 /// One parsed operation of each action, as a batch of its own (checked, then written):
 /// the cost of a one-operation input without parsing.
-#[divan::bench(args = ["add", "modify", "delete"])]
+#[divan::bench(args = ["add", "modify", "delete"], sample_size = 1000)]
 fn apply_one_parsed_op(bencher: Bencher<'_, '_>, action: &str) {
     let mut state = state();
     let at = stamp(2_000);
@@ -114,7 +118,7 @@ fn parsed_op(field: &str, action: &str) -> Op {
 /// A patch of four parsed operations of one action, one per field of the event (two
 /// strings, two integers), applied as one batch. Against `apply_one_parsed_op`, the cost
 /// of an operation beyond the first: (this - that) / 3.
-#[divan::bench(args = ["add", "modify", "delete"])]
+#[divan::bench(args = ["add", "modify", "delete"], sample_size = 1000)]
 fn apply_4_parsed_ops(bencher: Bencher<'_, '_>, action: &str) {
     let mut state = state();
     let at = stamp(2_000);
@@ -131,7 +135,7 @@ fn apply_4_parsed_ops(bencher: Bencher<'_, '_>, action: &str) {
 
 /// The input filter alone, on the names of a merge patch to a `Meeting`: six writable
 /// fields, one read-only, one unknown. Divide by 8 for the cost per field.
-#[divan::bench]
+#[divan::bench(sample_size = 1000)]
 fn input_filter_8_fields(bencher: Bencher<'_, '_>) {
     use crdtype::json::JsonDocument;
     let names = [
@@ -156,7 +160,7 @@ fn input_filter_8_fields(bencher: Bencher<'_, '_>) {
 
 /// The input filter on one field input may not write (`Meeting::views` is read-only),
 /// in a batch of its own: the operation is checked and dropped, and the drop reported.
-#[divan::bench]
+#[divan::bench(sample_size = 1000)]
 fn filter_one_read_only_field(bencher: Bencher<'_, '_>) {
     let mut state = crdtype_tests::MeetingCrdt::from_value(&Default::default(), stamp(1_000));
     let ops = [Op {
@@ -172,7 +176,7 @@ fn filter_one_read_only_field(bencher: Bencher<'_, '_>) {
 }
 
 /// Output of a whole event as JSON.
-#[divan::bench]
+#[divan::bench(sample_size = 1000)]
 fn to_json(bencher: Bencher<'_, '_>) {
     let state = state();
     bencher.bench_local(|| state.to_json(None).unwrap());

@@ -1,6 +1,10 @@
 //! The wire format: encode and decode of a one-field delta, decode and read of whole
 //! states, against serde_json and a hand-written FlatBuffers table of the plain struct in
 //! the same run: `cargo bench -p crdtype-tests --bench wire`. Sizes are printed first.
+//!
+//! The benchmarks of one encoding or decoding time samples of 100 iterations: left to
+//! choose, divan took a single iteration per sample for some (after a slow first run),
+//! whose timing is as coarse as the timer (18 ns here).
 
 #![allow(unsafe_code)] // The hand-written FlatBuffers reader of the reference table.
 
@@ -58,21 +62,21 @@ fn three_field_state() -> CausalDotStore<CalendarEventCrdt> {
     state
 }
 
-#[divan::bench]
+#[divan::bench(sample_size = 100)]
 fn delta_encode(bencher: Bencher<'_, '_>) {
     let delta = one_field_delta();
     bencher.bench_local(|| black_box(&delta).encode());
 }
 
 /// The same into a reused encoder: no allocation.
-#[divan::bench]
+#[divan::bench(sample_size = 100)]
 fn delta_encode_reusing_the_buffer(bencher: Bencher<'_, '_>) {
     let delta = one_field_delta();
     let mut encoder = Encoder::new();
     bencher.bench_local(|| black_box(black_box(&delta).encode_with(&mut encoder).len()));
 }
 
-#[divan::bench]
+#[divan::bench(sample_size = 100)]
 fn delta_decode(bencher: Bencher<'_, '_>) {
     let bytes = one_field_delta().encode();
     bencher.bench_local(|| CausalDotStore::<CalendarEventCrdt>::decode(black_box(&bytes)));
@@ -199,13 +203,13 @@ fn reference_plain_flatbuffers_decode_and_read_100k(bencher: Bencher<'_, '_>) {
     });
 }
 
-#[divan::bench]
+#[divan::bench(sample_size = 100)]
 fn reference_plain_flatbuffers_encode(bencher: Bencher<'_, '_>) {
     let event = event(0);
     bencher.bench_local(|| plain_table(black_box(&event)));
 }
 
-#[divan::bench]
+#[divan::bench(sample_size = 100)]
 fn reference_serde_json_encode(bencher: Bencher<'_, '_>) {
     let event = event(0);
     bencher.bench_local(|| plain_json(black_box(&event)));
