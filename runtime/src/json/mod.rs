@@ -173,7 +173,7 @@ impl<S: JsonDocument> CausalDotStore<S> {
         forbidden: Forbidden,
     ) -> Result<Applied<S>, InputError> {
         // The typed writes stay here, read and applied in place rather than moved from
-        // step to step, as the check's state is no longer moved into its last call.
+        // step to step.
         let mut typed = S::JsonInput::default();
         let typed = &mut typed;
         let checked = match format {
