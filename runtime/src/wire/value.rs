@@ -295,6 +295,19 @@ pub(crate) fn write_columns<'v, I>(
 where
     I: DoubleEndedIterator<Item = ValueRef<'v>>,
 {
+    let mut written = WrittenColumns::default();
+    let mut values = list();
+    if let (Some(only), None) = (values.next(), values.next()) {
+        // The usual node, a register's one write: its value's column alone, without the
+        // passes over every kind.
+        let kind = only.kind();
+        let slot = match kind {
+            ValueKind::Null => columns::KINDS,
+            kind => kind.column(),
+        };
+        written.0.push((slot, write_column(fbb, kind, 1, list)));
+        return written;
+    }
     let mut counts = [0usize; ValueKind::ALL.len()];
     let (mut total, mut nulls) = (0, 0);
     for value in list() {
@@ -304,75 +317,101 @@ where
             None => nulls += 1,
         }
     }
-    let mut written = WrittenColumns::default();
     for (kind, count) in ValueKind::ALL.into_iter().zip(counts) {
-        if count == 0 {
-            continue;
+        if count != 0 {
+            written
+                .0
+                .push((kind.column(), write_column(fbb, kind, count, &list)));
         }
-        let backwards = list().rev();
-        let offset = match kind {
-            ValueKind::Text => {
-                // Pushed one by one: `collect` through the filter reserves and grows
-                // step by step, which costs more than a register's one text.
-                let mut texts = SmallVec::<[WIPOffset<&str>; 4]>::with_capacity(count);
-                for value in list() {
-                    if let ValueRef::Text(text) = value {
-                        texts.push(fbb.create_string(text));
-                    }
-                }
-                fbb.create_vector(&texts).as_union_value()
-            }
-            ValueKind::Int => backwards_vector(
-                fbb,
-                count,
-                backwards.filter_map(|value| match value {
-                    ValueRef::Int(int) => Some(int),
-                    _ => None,
-                }),
-            ),
-            ValueKind::UInt => backwards_vector(
-                fbb,
-                count,
-                backwards.filter_map(|value| match value {
-                    ValueRef::UInt(uint) => Some(uint),
-                    _ => None,
-                }),
-            ),
-            ValueKind::Bool => backwards_vector(
-                fbb,
-                count,
-                backwards.filter_map(|value| match value {
-                    ValueRef::Bool(flag) => Some(flag),
-                    _ => None,
-                }),
-            ),
-            ValueKind::Float => backwards_vector(
-                fbb,
-                count,
-                backwards.filter_map(|value| match value {
-                    ValueRef::Float(float) => Some(float),
-                    _ => None,
-                }),
-            ),
-            ValueKind::Counts => backwards_vector(
-                fbb,
-                2 * count,
-                backwards
-                    .flat_map(|value| match value {
-                        ValueRef::Counts(up, down) => [Some(down), Some(up)],
-                        _ => [None, None],
-                    })
-                    .flatten(),
-            ),
-            ValueKind::Null => continue,
-        };
-        written.0.push((kind.column(), offset));
     }
     if nulls > 0 || written.0.len() > 1 {
-        let kinds = backwards_vector(fbb, total, list().rev().map(|value| value.kind().code()));
-        written.0.push((columns::KINDS, kinds));
+        written
+            .0
+            .push((columns::KINDS, code_vector(fbb, total, &list)));
     }
     written
+}
+
+/// Writes the column of the `count` values of `kind` among those `list()` gives. Nulls
+/// have no column: for them, it writes `kinds`, the code of every value in the list.
+fn write_column<'v, I>(
+    fbb: &mut FlatBufferBuilder<'static>,
+    kind: ValueKind,
+    count: usize,
+    list: impl Fn() -> I,
+) -> WIPOffset<UnionWIPOffset>
+where
+    I: DoubleEndedIterator<Item = ValueRef<'v>>,
+{
+    let backwards = list().rev();
+    match kind {
+        ValueKind::Text => {
+            // Pushed one by one: `collect` through the filter reserves and grows step by
+            // step, which costs more than a register's one text.
+            let mut texts = SmallVec::<[WIPOffset<&str>; 4]>::with_capacity(count);
+            for value in list() {
+                if let ValueRef::Text(text) = value {
+                    texts.push(fbb.create_string(text));
+                }
+            }
+            fbb.create_vector(&texts).as_union_value()
+        }
+        ValueKind::Int => backwards_vector(
+            fbb,
+            count,
+            backwards.filter_map(|value| match value {
+                ValueRef::Int(int) => Some(int),
+                _ => None,
+            }),
+        ),
+        ValueKind::UInt => backwards_vector(
+            fbb,
+            count,
+            backwards.filter_map(|value| match value {
+                ValueRef::UInt(uint) => Some(uint),
+                _ => None,
+            }),
+        ),
+        ValueKind::Bool => backwards_vector(
+            fbb,
+            count,
+            backwards.filter_map(|value| match value {
+                ValueRef::Bool(flag) => Some(flag),
+                _ => None,
+            }),
+        ),
+        ValueKind::Float => backwards_vector(
+            fbb,
+            count,
+            backwards.filter_map(|value| match value {
+                ValueRef::Float(float) => Some(float),
+                _ => None,
+            }),
+        ),
+        ValueKind::Counts => backwards_vector(
+            fbb,
+            2 * count,
+            backwards
+                .flat_map(|value| match value {
+                    ValueRef::Counts(up, down) => [Some(down), Some(up)],
+                    _ => [None, None],
+                })
+                .flatten(),
+        ),
+        ValueKind::Null => code_vector(fbb, count, list),
+    }
+}
+
+/// Writes `kinds`, the code of each of the `total` values `list()` gives.
+fn code_vector<'v, I>(
+    fbb: &mut FlatBufferBuilder<'static>,
+    total: usize,
+    list: impl Fn() -> I,
+) -> WIPOffset<UnionWIPOffset>
+where
+    I: DoubleEndedIterator<Item = ValueRef<'v>>,
+{
+    backwards_vector(fbb, total, list().rev().map(|value| value.kind().code()))
 }
 
 /// A vector of `len` items, given last first.
