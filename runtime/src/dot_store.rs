@@ -344,7 +344,7 @@ impl<V> DotFun<V> {
         V: Clone,
     {
         let mut delta_context = CausalContext::new();
-        let dot = self.supersede(context, replica, value.clone(), |seen| {
+        let dot = self.supersede(context, replica, &value, |seen| {
             delta_context.insert(seen);
         });
         delta_context.insert(dot);
@@ -368,33 +368,40 @@ impl<V> DotFun<V> {
     ) where
         V: Clone,
     {
-        let dot = self.supersede(context, replica, value.clone(), |seen| {
+        let dot = self.supersede(context, replica, &value, |seen| {
             delta_context.observe(seen);
         });
         delta_context.issue(dot);
         delta_store.replace_all(dot, value);
     }
 
-    /// Issues the next dot of `replica`, reports each live dot to `observe`, and leaves
-    /// `value` under the new dot as the only entry.
+    /// Issues the next dot of `replica`, reports each live dot to `observe`, and leaves a
+    /// copy of `value` under the new dot as the only entry.
     #[inline]
     fn supersede(
         &mut self,
         context: &mut CausalContext,
         replica: ReplicaId,
-        value: V,
+        value: &V,
         mut observe: impl FnMut(Dot),
-    ) -> Dot {
+    ) -> Dot
+    where
+        V: Clone,
+    {
         let dot = context.issue_dot(replica);
         if let [only] = self.entries.as_mut_slice() {
-            // The usual case: one live write, replaced in place.
+            // The usual case: one live write, replaced in place, its value copied over the
+            // old one's, so that a text keeps its buffer rather than freeing it and
+            // allocating another (a buffer larger than the new text stays as large, as
+            // with `String::clone_from`).
             observe(only.0);
-            *only = (dot, value);
+            only.0 = dot;
+            only.1.clone_from(value);
         } else {
             for seen in self.dots() {
                 observe(seen);
             }
-            self.replace_all(dot, value);
+            self.replace_all(dot, value.clone());
         }
         dot
     }

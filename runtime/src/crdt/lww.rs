@@ -28,11 +28,28 @@ pub struct LwwRegister<T> {
 }
 
 /// One live write: the rest of its timestamp (the replica is the dot's) and the value.
-#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+#[derive(PartialEq, Eq, Hash, Debug)]
 pub(crate) struct LwwWrite<T> {
     pub(crate) wall_micros: u64,
     pub(crate) logical: u32,
     pub(crate) value: T,
+}
+
+impl<T: Clone> Clone for LwwWrite<T> {
+    fn clone(&self) -> Self {
+        Self {
+            wall_micros: self.wall_micros,
+            logical: self.logical,
+            value: self.value.clone(),
+        }
+    }
+
+    /// Through the value's own `clone_from`: a write over another keeps its buffer.
+    fn clone_from(&mut self, source: &Self) {
+        self.wall_micros = source.wall_micros;
+        self.logical = source.logical;
+        self.value.clone_from(&source.value);
+    }
 }
 
 impl<T> LwwWrite<T> {
