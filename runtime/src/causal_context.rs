@@ -218,21 +218,18 @@ impl CausalContext {
     /// overlapping; `None` when a run starts at 0 or ends before it starts. O(n log n) for
     /// n runs, whatever their lengths.
     pub(crate) fn from_runs(runs: impl Iterator<Item = (ReplicaId, u64, u64)>) -> Option<Self> {
-        let mut context = Self {
-            runs: runs
-                .map(|(replica, first, last)| Run {
-                    replica,
-                    first,
-                    last,
-                })
-                .collect(),
-        };
-        if context
-            .runs
-            .iter()
-            .any(|run| run.first == 0 || run.first > run.last)
-        {
-            return None;
+        let mut context = Self::new();
+        // Checked and pushed one by one: `collect` reserves and grows through the
+        // iterator's bounds, which costs more than a delta's few runs.
+        for (replica, first, last) in runs {
+            if first == 0 || first > last {
+                return None;
+            }
+            context.runs.push(Run {
+                replica,
+                first,
+                last,
+            });
         }
         context.compact();
         Some(context)
@@ -605,6 +602,29 @@ mod tests {
         assert_eq!(context.cloud().count(), 0);
         assert_eq!(context.next_dot(ReplicaId::new(1)), dot(1, 5));
         assert_eq!(context.next_dot(ReplicaId::new(9)), dot(9, 1));
+    }
+
+    #[test]
+    fn received_runs_are_refused_when_empty_or_from_0_and_made_canonical_otherwise() {
+        let replica = ReplicaId::new(1);
+        assert_eq!(
+            CausalContext::from_runs([(replica, 0, 3)].into_iter()),
+            None
+        );
+        assert_eq!(
+            CausalContext::from_runs([(replica, 5, 4)].into_iter()),
+            None
+        );
+        // A bad run after good ones refuses the whole context.
+        let runs = [(replica, 1, 2), (replica, 3, 2)];
+        assert_eq!(CausalContext::from_runs(runs.into_iter()), None);
+        let runs = [(ReplicaId::new(2), 1, 1), (replica, 4, 6), (replica, 1, 4)];
+        let context = CausalContext::from_runs(runs.into_iter()).unwrap();
+        assert!(context.is_canonical());
+        assert_eq!(
+            context.runs().collect::<Vec<_>>(),
+            [(replica, 1..=6), (ReplicaId::new(2), 1..=1)]
+        );
     }
 
     #[test]
