@@ -334,6 +334,10 @@ impl<V> DotFun<V> {
     /// records; returns the delta: the new entry, with the replaced dots and the new one as
     /// context. The write that observes and supersedes, shared by registers and flags.
     /// O(1) and allocation-free when at most one entry is live.
+    ///
+    /// The stored copy of `value` is made with `clone_from` over the replaced entry's value,
+    /// so that a text or a list reuses its buffer. Should `V`'s `clone_from` panic, the
+    /// entry is left under the new dot with a value part copied.
     pub fn overwrite(
         &mut self,
         context: &mut CausalContext,

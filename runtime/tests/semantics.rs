@@ -48,6 +48,34 @@ fn register_update_concurrent_with_delete_survives() {
     assert_eq!(alice.store.get().map(String::as_str), Some("Final"));
 }
 
+/// A write copies its value over the replaced one's buffer: shorter, longer and equal texts
+/// and lists come out whole, in the register and in the delta, under the new stamp.
+#[test]
+fn a_register_write_over_a_value_of_another_length_keeps_exactly_the_new_value() {
+    let wall = ManualClock::new(1_000);
+    let mut clock = clock(ALICE, &wall);
+    let mut text = CausalDotStore::<LwwRegister<String>>::new();
+    let mut list = CausalDotStore::<LwwRegister<Vec<u16>>>::new();
+    let mut peer = CausalDotStore::<LwwRegister<String>>::new();
+    for (word, items) in [
+        ("a title of some length", vec![1, 2, 3, 4, 5]),
+        ("x", vec![]),
+        ("x", vec![9]),
+        ("a title longer than the first one was", vec![7; 40]),
+    ] {
+        let stamp = clock.now();
+        let delta = text.store.set(&mut text.context, stamp, word.to_owned());
+        assert_eq!(text.store.get().map(String::as_str), Some(word));
+        assert_eq!(delta.store.get().map(String::as_str), Some(word));
+        assert_eq!(text.store.timestamp(), Some(stamp));
+        peer.join(delta);
+        assert_eq!(peer, text);
+        list.store
+            .set(&mut list.context, clock.now(), items.clone());
+        assert_eq!(list.store.get(), Some(&items));
+    }
+}
+
 #[test]
 fn register_delete_removes_what_it_observed() {
     let wall = ManualClock::new(1_000);

@@ -103,7 +103,9 @@ impl<T> LwwRegister<T> {
 
     /// Writes `value` at `stamp`, replacing every write this replica has observed, and
     /// returns the delta. The dot is the next one of `stamp.replica` in `context`, which
-    /// records it. O(w) for w live writes; no heap allocation when w <= 1.
+    /// records it. O(w) for w live writes; no heap allocation when w <= 1 but for the
+    /// value's copy, which reuses the replaced value's buffer where it can (through
+    /// `clone_from`: should that panic, the register is left with a value part copied).
     pub fn set(
         &mut self,
         context: &mut CausalContext,

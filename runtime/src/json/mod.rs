@@ -287,8 +287,8 @@ impl<S: JsonDocument> CausalDotStore<S> {
     }
 }
 
-/// An input that passed its checks, nothing applied yet, but for its typed writes, which
-/// the check wrote to the caller's [`JsonDocument::JsonInput`].
+/// An input that passed its checks, nothing applied yet. Its typed writes are in the
+/// caller's [`JsonDocument::JsonInput`].
 struct Checked {
     /// The operations on the other fields, in input order.
     ops: Vec<Op>,

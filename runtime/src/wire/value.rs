@@ -286,8 +286,9 @@ impl WrittenColumns {
     }
 }
 
-/// Writes the values `list()` gives as value columns, without copying them: one pass
-/// counts each kind, then each column is written back to front, as FlatBuffers builds.
+/// Writes the values `list()` gives as value columns, without copying them. One value
+/// writes its column alone; several, one pass counts each kind, then each column is
+/// written in turn, and `kinds` after them when they are of several kinds or nulls.
 pub(crate) fn write_columns<'v, I>(
     fbb: &mut FlatBufferBuilder<'static>,
     list: impl Fn() -> I,
@@ -398,7 +399,10 @@ where
                 })
                 .flatten(),
         ),
-        ValueKind::Null => code_vector(fbb, count, list),
+        ValueKind::Null => {
+            debug_assert_eq!(list().count(), count, "`kinds` has every value's code");
+            code_vector(fbb, count, list)
+        }
     }
 }
 
