@@ -135,7 +135,7 @@ fn context_of_1000_replicas() -> CausalContext {
     context
 }
 
-#[divan::bench]
+#[divan::bench(sample_size = 1000)]
 fn causal_context_insert_1000_replicas(bencher: Bencher<'_, '_>) {
     let mut context = context_of_1000_replicas();
     let mut replica = 0u64;
@@ -146,7 +146,7 @@ fn causal_context_insert_1000_replicas(bencher: Bencher<'_, '_>) {
     });
 }
 
-#[divan::bench]
+#[divan::bench(sample_size = 1000)]
 fn causal_context_contains_1000_replicas(bencher: Bencher<'_, '_>) {
     let context = context_of_1000_replicas();
     let mut probe = 0u64;
