@@ -451,11 +451,15 @@ pub fn seed_states() -> Vec<Vec<u8>> {
 
 type Device = crdtype::replica::Replica<Meeting, crdtype::replica::MemoryStore, ManualClock>;
 
+/// The clock of device `replica` in the replica worlds, its wall clock stopped at 1 s.
+fn device_clock(replica: u64) -> HybridClock<ManualClock> {
+    HybridClock::with_wall_clock(ReplicaId::new(replica), ManualClock::new(1_000_000))
+}
+
 /// Alice's replica of a new document, in memory, under `policy`, with Bob (device 2)
 /// admitted.
 fn alice_admitting_bob(policy: crdtype::replica::HistoryPolicy) -> Device {
-    let clock = HybridClock::with_wall_clock(ReplicaId::new(1), ManualClock::new(1_000_000));
-    let (log, _) = Log::create(&key(1), [9; 16], clock);
+    let (log, _) = Log::create(&key(1), [9; 16], device_clock(1));
     let (mut alice, _) =
         Device::open_with(crdtype::replica::MemoryStore::new(), key(1), log, policy)
             .expect("a new store");
@@ -485,13 +489,10 @@ fn sync_world() -> &'static SyncWorld {
             snapshot_every: 6,
             keep_history: false,
         });
-        let clock = |replica| {
-            HybridClock::with_wall_clock(ReplicaId::new(replica), ManualClock::new(1_000_000))
-        };
         let (mut bob, _): (Device, _) = Replica::open(
             MemoryStore::new(),
             key(2),
-            Log::open(alice.log().document(), clock(2)),
+            Log::open(alice.log().document(), device_clock(2)),
         )
         .expect("an empty store");
         // Bob holds the genesis and the admission: the first sync brings him those.
@@ -624,10 +625,7 @@ fn restore_world() -> &'static RestoreWorld {
             snapshot_every: 5,
             keep_history: true,
         });
-        let mut bob = Log::open(
-            alice.log().document(),
-            HybridClock::with_wall_clock(ReplicaId::new(2), ManualClock::new(1_000_000)),
-        );
+        let mut bob = Log::open(alice.log().document(), device_clock(2));
         for (_, op) in alice.log().history(0) {
             bob.receive(op).expect("the document's first operations");
         }
@@ -776,10 +774,7 @@ pub fn restore_store(
             }
         }
     }
-    let log = Log::open(
-        world.document,
-        HybridClock::with_wall_clock(ReplicaId::new(1), ManualClock::new(1_000_000)),
-    );
+    let log = Log::open(world.document, device_clock(1));
     let (alice, recovery): (Replica<Meeting, LoadedStore, ManualClock>, _) =
         Replica::open(LoadedStore(loaded), key(1), log)?;
     // By hash: the bytes around a signed header and payload (FlatBuffers padding) are

@@ -324,15 +324,10 @@ impl<'a> NodeRef<'a> {
     /// The node's dots: a dot set, or the dots of a dot function without times.
     pub(crate) fn dots(&self) -> Result<impl Iterator<Item = Dot> + 'a, DecodeError> {
         let list = self.table.dots();
-        let len = list.map_or(0, |list| list.len());
-        if !len.is_multiple_of(2) {
-            return Err(DecodeError::Invalid("a dot list has an odd length"));
-        }
-        Ok(list.into_iter().flat_map(move |list| {
-            (0..len / 2).map(move |index| {
-                Dot::new(ReplicaId::new(list.get(2 * index)), list.get(2 * index + 1))
-            })
-        }))
+        let len = dot_count(list)?;
+        Ok(list
+            .into_iter()
+            .flat_map(move |list| (0..len).map(move |index| dot_at(list, index))))
     }
 
     /// Visits the entries of the node's dot function in order: its stamps if it has
@@ -352,14 +347,10 @@ impl<'a> NodeRef<'a> {
         if stamps.is_some() && dots.is_some() {
             return Err(DecodeError::Invalid("a node has both dots and stamps"));
         }
-        let untimed = dots.map_or(0, |dots| dots.len());
-        if !untimed.is_multiple_of(2) {
-            return Err(DecodeError::Invalid("a dot list has an odd length"));
-        }
         let len = if stamps.is_some() {
             timed / 4
         } else {
-            untimed / 2
+            dot_count(dots)?
         };
         let mut values = Values::read(Some(self.table.values()))?;
         if values.len() != 0 && values.len() != len {
@@ -376,11 +367,7 @@ impl<'a> NodeRef<'a> {
                     let dot = Dot::new(ReplicaId::new(at(0)), at(1));
                     (dot, Some((at(2), logical)))
                 }
-                (None, Some(dots)) => {
-                    let dot =
-                        Dot::new(ReplicaId::new(dots.get(2 * index)), dots.get(2 * index + 1));
-                    (dot, None)
-                }
+                (None, Some(dots)) => (dot_at(dots, index), None),
                 // No entries: `len` is 0.
                 (None, None) => break,
             };
@@ -415,6 +402,21 @@ impl<'a> NodeRef<'a> {
     pub(crate) fn record(&self) -> Option<RecordRef<'a>> {
         self.table.fields().map(|table| RecordRef { table })
     }
+}
+
+/// How many dots a node's list of `(replica, seq)` pairs holds; an error for a list of odd
+/// length.
+fn dot_count(list: Option<Vector<'_, u64>>) -> Result<usize, DecodeError> {
+    let len = list.map_or(0, |list| list.len());
+    if !len.is_multiple_of(2) {
+        return Err(DecodeError::Invalid("a dot list has an odd length"));
+    }
+    Ok(len / 2)
+}
+
+/// Dot `index` of a list that [`dot_count`] accepted.
+fn dot_at(list: Vector<'_, u64>, index: usize) -> Dot {
+    Dot::new(ReplicaId::new(list.get(2 * index)), list.get(2 * index + 1))
 }
 
 /// A record of a received encoding, already verified.

@@ -124,10 +124,7 @@ impl<'a> RecordTable<'a> {
 
     /// The ids of the slots the record's vtable has, present or not.
     pub(crate) fn slot_ids(&self) -> impl Iterator<Item = u16> + use<> {
-        let slots = self.0.vtable().num_bytes().saturating_sub(4) / 2;
-        0..u16::try_from(slots)
-            .unwrap_or(u16::MAX)
-            .min(MAX_RECORD_SLOTS)
+        0..slot_count(&self.0).min(MAX_RECORD_SLOTS)
     }
 }
 
@@ -185,15 +182,17 @@ pub(crate) mod node {
     pub(crate) const REMOVED: u16 = 12;
 }
 
+/// How many field slots `table`'s vtable has, present or not. (`VTable::num_fields`
+/// underflows on a vtable shorter than its header, which the verifier lets through.)
+fn slot_count(table: &Table<'_>) -> u16 {
+    u16::try_from(table.vtable().num_bytes().saturating_sub(4) / 2).unwrap_or(u16::MAX)
+}
+
 /// The fields `table` holds among its first `count` (at most 16), one bit per id, read
 /// from its vtable alone: a slot beyond the vtable's length is absent without a look.
 fn present(table: &Table<'_>, count: u16) -> u16 {
     let vtable = table.vtable();
-    // `num_fields` underflows on a vtable shorter than its header, which the verifier
-    // lets through.
-    let slots = u16::try_from(vtable.num_bytes().saturating_sub(4) / 2)
-        .map_or(count, |slots| slots.min(count));
-    (0..slots)
+    (0..slot_count(table).min(count))
         .filter(|&id| vtable.get(slot(id)) != 0)
         .fold(0, |mask, id| mask | 1 << id)
 }
