@@ -305,6 +305,14 @@ impl ContextBuilder {
         self.observed.append(dot);
     }
 
+    /// Records every dot of `context` as observed: the context of a delta made apart from
+    /// the batch and joined into it. O(1) per run.
+    pub(crate) fn observe_context(&mut self, context: &CausalContext) {
+        for run in &context.runs {
+            self.observed.append_run(*run);
+        }
+    }
+
     /// Records a dot the batch issued. O(1).
     #[inline]
     pub fn issue(&mut self, dot: Dot) {
@@ -325,24 +333,22 @@ impl ContextBuilder {
             } else {
                 (observed, issued)
             };
-            let mut runs = SmallVec::new_const();
-            match (low, high) {
+            // Built from an array rather than pushed: a push checks the capacity, which
+            // costs more than the runs.
+            let runs = match (low, high) {
                 (Some(low), Some(high))
                     if low.replica == high.replica && high.first <= low.last.saturating_add(1) =>
                 {
-                    runs.push(Run {
+                    let merged = Run {
                         last: low.last.max(high.last),
                         ..low
-                    });
+                    };
+                    SmallVec::from_buf_and_len([merged; 2], 1)
                 }
-                // Pushed one by one: `extend` reserves first, which costs more than
-                // the runs.
-                (low, high) => {
-                    for run in [low, high].into_iter().flatten() {
-                        runs.push(run);
-                    }
-                }
-            }
+                (Some(low), Some(high)) => SmallVec::from_buf([low, high]),
+                (Some(only), None) | (None, Some(only)) => SmallVec::from_buf_and_len([only; 2], 1),
+                (None, None) => SmallVec::new_const(),
+            };
             return CausalContext { runs };
         }
         let [observed, issued] = [&mut self.observed, &mut self.issued].map(RecordedRuns::close);
@@ -369,19 +375,23 @@ impl RecordedRuns {
 
     #[inline]
     fn append(&mut self, dot: Dot) {
-        if dot.seq() == 0 {
-            return;
+        if dot.seq() != 0 {
+            self.append_run(Run::single(dot));
         }
+    }
+
+    #[inline]
+    fn append_run(&mut self, run: Run) {
         match &mut self.open {
-            Some(run)
-                if run.replica == dot.replica()
-                    && run.first <= dot.seq()
-                    && dot.seq() - 1 <= run.last =>
+            Some(open)
+                if open.replica == run.replica
+                    && open.first <= run.first
+                    && run.first - 1 <= open.last =>
             {
-                run.last = run.last.max(dot.seq());
+                open.last = open.last.max(run.last);
             }
             open => {
-                if let Some(closed) = open.replace(Run::single(dot)) {
+                if let Some(closed) = open.replace(run) {
                     self.closed.push(closed);
                 }
             }
@@ -696,6 +706,25 @@ mod tests {
                 let expected: CausalContext = observed.iter().chain(&issued).copied().collect();
                 prop_assert_eq!(built, expected);
             }
+        }
+
+        /// Whole contexts recorded among single dots: the context of parts made apart from
+        /// the batch.
+        #[test]
+        fn a_builder_builds_the_context_of_the_contexts_it_recorded(
+            before in dots(),
+            part in dots(),
+            issued in dots(),
+        ) {
+            let mut builder = ContextBuilder::new();
+            before.iter().for_each(|&dot| builder.observe(dot));
+            issued.iter().for_each(|&dot| builder.issue(dot));
+            let part_context: CausalContext = part.iter().copied().collect();
+            builder.observe_context(&part_context);
+            let built = builder.build();
+            prop_assert!(built.is_canonical());
+            let expected: CausalContext = before.iter().chain(&part).chain(&issued).copied().collect();
+            prop_assert_eq!(built, expected);
         }
 
         /// The usual batch, which `build` merges on a path of its own: at most one run of

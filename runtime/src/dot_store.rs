@@ -63,8 +63,12 @@ pub struct CausalDotStore<S> {
 
 impl<S: DotStore> CausalDotStore<S> {
     /// The bottom element: nothing stored, nothing seen.
+    #[inline]
     pub fn new() -> Self {
-        Self::default()
+        Self {
+            store: S::default(),
+            context: CausalContext::new(),
+        }
     }
 
     /// Joins `other` (a full state or a delta) into `self`. Commutative, associative and
@@ -410,6 +414,7 @@ impl<V> DotFun<V> {
         dot
     }
 
+    #[inline]
     fn replace_all(&mut self, dot: Dot, value: V) {
         if let [only] = self.entries.as_mut_slice() {
             *only = (dot, value);

@@ -127,8 +127,8 @@ pub struct JsonFieldInfo {
 /// The state of one application of input: the causal context and stamp it writes with,
 /// whether it is checking or applying, and the paths it found that input may not write.
 pub struct WriteCx<'c> {
-    context: &'c mut CausalContext,
-    stamp: Timestamp,
+    pub(super) context: &'c mut CausalContext,
+    pub(super) stamp: Timestamp,
     applying: bool,
     dropped: Vec<String>,
 }
@@ -321,7 +321,6 @@ pub struct ApplyCx<'c> {
     context: &'c mut CausalContext,
     stamp: Timestamp,
     delta_context: ContextBuilder,
-    absorbed: CausalContext,
 }
 
 impl std::fmt::Debug for ApplyCx<'_> {
@@ -338,7 +337,6 @@ impl<'c> ApplyCx<'c> {
             context,
             stamp,
             delta_context: ContextBuilder::new(),
-            absorbed: CausalContext::new(),
         }
     }
 
@@ -346,15 +344,12 @@ impl<'c> ApplyCx<'c> {
     /// Takes the state by reference: moved into a call, it is a copy of hundreds of bytes.
     pub(crate) fn finish_into(&mut self, context: &mut CausalContext) {
         *context = self.delta_context.build();
-        if !self.absorbed.is_empty() {
-            context.join(&self.absorbed);
-        }
     }
 
     /// Makes `part`, the delta of a field written once in this input, that field's delta.
     fn absorb<F: DotStore>(&mut self, delta: &mut F, part: CausalDotStore<F>) {
         *delta = part.store;
-        self.absorbed.join(&part.context);
+        self.delta_context.observe_context(&part.context);
     }
 }
 
@@ -474,6 +469,7 @@ json_single_valued! {
 }
 
 impl<T: Clone> JsonValueField<T> for LwwRegister<T> {
+    #[inline]
     fn json_apply(&mut self, cx: &mut ApplyCx<'_>, value: Option<T>, delta: &mut Self) {
         match value {
             Some(value) => self.set_into(cx.context, cx.stamp, value, delta, &mut cx.delta_context),

@@ -56,7 +56,7 @@ pub use canonical::{Action, MAX_OPS, Op, canonicalize};
 use fields::{ApplyCx, find_field};
 pub use fields::{JsonDocument, JsonFieldInfo, ReadCx, WriteCx};
 
-use crate::{CausalContext, CausalDotStore, Timestamp};
+use crate::{CausalDotStore, Timestamp};
 
 /// The kind of JSON input.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -165,6 +165,7 @@ pub struct UnknownView(pub String);
 impl<S: JsonDocument> CausalDotStore<S> {
     /// Applies external JSON input at `stamp` (one replica, one time for the whole input)
     /// and returns the delta, or refuses it whole.
+    #[inline]
     pub fn apply_json(
         &mut self,
         format: Format,
@@ -172,22 +173,39 @@ impl<S: JsonDocument> CausalDotStore<S> {
         stamp: Timestamp,
         forbidden: Forbidden,
     ) -> Result<Applied<S>, InputError> {
+        // The delta is written where it is returned: a delta of the whole document is
+        // hundreds of bytes to move.
+        let mut result = Ok(Applied {
+            delta: CausalDotStore::new(),
+            dropped: Vec::new(),
+        });
+        if let Ok(applied) = &mut result
+            && let Err(error) = self.apply_json_into(applied, format, input, stamp, forbidden)
+        {
+            result = Err(error);
+        }
+        result
+    }
+
+    /// [`apply_json`](Self::apply_json) into `applied` (empty before).
+    fn apply_json_into(
+        &mut self,
+        applied: &mut Applied<S>,
+        format: Format,
+        input: &str,
+        stamp: Timestamp,
+        forbidden: Forbidden,
+    ) -> Result<(), InputError> {
         // The typed writes stay here, read and applied in place rather than moved from
         // step to step.
         let mut typed = S::JsonInput::default();
-        let typed = &mut typed;
-        let checked = match format {
+        match format {
             Format::Object | Format::MergePatch => {
                 let whole_object = format == Format::Object;
-                let mut check = Check::new(
-                    &mut self.store,
-                    &mut self.context,
-                    typed,
-                    stamp,
-                    whole_object,
-                );
-                read_members(&mut check, input, format)?;
-                check.finish(forbidden)?
+                let mut check = Check::new(self, &mut typed, stamp, whole_object);
+                read_members(&mut check, input)?;
+                let dropped = check.finish(forbidden)?;
+                check.apply(applied, dropped)
             }
             Format::Patch => {
                 let value: Value = serde_json::from_str(input)?;
@@ -196,17 +214,17 @@ impl<S: JsonDocument> CausalDotStore<S> {
                 // Every raw operation is checked, so that the transform, which drops moot
                 // operations, cannot hide a forbidden path or a value of the wrong type.
                 // Their typed writes are not kept: the canonical operations' are.
-                let raw_typed = &mut S::JsonInput::default();
-                let raw_ops = raw.iter().map(Cow::Borrowed);
-                let dropped = (self.check_ops(raw_ops, raw_typed, stamp, forbidden)?).dropped;
+                let mut raw_typed = S::JsonInput::default();
+                let mut raw_check = Check::new(self, &mut raw_typed, stamp, false);
+                raw_check.ops(raw.iter().map(Cow::Borrowed))?;
+                let dropped = raw_check.finish(forbidden)?;
                 let canonical = canonicalize_with(raw, |path| S::combinable(path, 0))?;
-                let canonical = canonical.into_iter().map(Cow::Owned);
-                let mut checked = self.check_ops(canonical, typed, stamp, forbidden)?;
-                checked.dropped = dropped;
-                checked
+                let mut check = Check::new(self, &mut typed, stamp, false);
+                check.ops(canonical.into_iter().map(Cow::Owned))?;
+                check.finish(forbidden)?;
+                check.apply(applied, dropped)
             }
-        };
-        self.apply_checked(typed, checked, stamp)
+        }
     }
 
     /// Applies operations already read from input (and, for a patch, made canonical) at
@@ -218,58 +236,14 @@ impl<S: JsonDocument> CausalDotStore<S> {
         forbidden: Forbidden,
     ) -> Result<Applied<S>, InputError> {
         let mut typed = S::JsonInput::default();
-        let checked =
-            self.check_ops(ops.iter().map(Cow::Borrowed), &mut typed, stamp, forbidden)?;
-        self.apply_checked(&mut typed, checked, stamp)
-    }
-
-    /// Checks `ops` without applying them; their typed writes go to `typed`.
-    fn check_ops<'o>(
-        &mut self,
-        ops: impl IntoIterator<Item = Cow<'o, Op>>,
-        typed: &mut S::JsonInput,
-        stamp: Timestamp,
-        forbidden: Forbidden,
-    ) -> Result<Checked, InputError> {
-        let mut check = Check::new(&mut self.store, &mut self.context, typed, stamp, false);
-        for op in ops {
-            check.op(op)?;
-        }
-        check.finish(forbidden)
-    }
-
-    /// Applies an input that passed its checks: its typed writes, then its operations.
-    fn apply_checked(
-        &mut self,
-        typed: &mut S::JsonInput,
-        checked: Checked,
-        stamp: Timestamp,
-    ) -> Result<Applied<S>, InputError> {
-        // Built in place: a delta of the whole document is hundreds of bytes to move.
+        let mut check = Check::new(self, &mut typed, stamp, false);
+        check.ops(ops.iter().map(Cow::Borrowed))?;
+        let dropped = check.finish(forbidden)?;
         let mut applied = Applied {
             delta: CausalDotStore::new(),
-            dropped: checked.dropped,
+            dropped: Vec::new(),
         };
-        let delta = &mut applied.delta;
-        let mut apply = ApplyCx::new(&mut self.context, stamp);
-        self.store.json_apply(typed, &mut apply, &mut delta.store);
-        apply.finish_into(&mut delta.context);
-        let mut write = WriteCx::new(&mut self.context, stamp, true);
-        for op in &checked.ops {
-            // An operation whose whole path input may not write is skipped, not applied
-            // in part (inside a map entry, it would mark the entry present).
-            if !applied.dropped.is_empty() && applied.dropped.binary_search(&op.pointer()).is_ok() {
-                continue;
-            }
-            // Checked already, against the state before this input: these operations
-            // touch no typed field, and `in_order` kept those after a write of the whole
-            // document in their place, so each meets the state it was checked against.
-            let written = self
-                .store
-                .json_write(&mut write, &op.path, 0, &op.action, delta);
-            debug_assert!(written.is_ok(), "a checked operation failed: {written:?}");
-            written?;
-        }
+        check.apply(&mut applied, dropped)?;
         Ok(applied)
     }
 
@@ -287,21 +261,14 @@ impl<S: JsonDocument> CausalDotStore<S> {
     }
 }
 
-/// An input that passed its checks, nothing applied yet. Its typed writes are in the
-/// caller's [`JsonDocument::JsonInput`].
-struct Checked {
-    /// The operations on the other fields, in input order.
-    ops: Vec<Op>,
-    /// The paths input may not write, sorted, each once.
-    dropped: Vec<String>,
-}
-
 /// The checks of one input, gathering what it will apply: every value typed, every path
-/// checked, against the state as it is (checking writes nothing).
+/// checked, against the state as it is (checking writes nothing); then, if the input
+/// passed, its application.
 struct Check<'c, S: JsonDocument> {
     store: &'c mut S,
     cx: WriteCx<'c>,
     typed: &'c mut S::JsonInput,
+    /// The operations on the fields that are not typed, in input order.
     ops: Vec<Op>,
     /// The fields an object or merge patch named, one bit per index: a name given twice
     /// is refused, and a whole object resets the writable fields it did not name.
@@ -310,21 +277,22 @@ struct Check<'c, S: JsonDocument> {
     /// Set once an operation on the whole document is seen: later writes to typed fields
     /// must apply after it, so they stay operations.
     in_order: bool,
+    /// Why an object's member was refused, which stops its parse.
+    refused: Option<InputError>,
 }
 
 impl<'c, S: JsonDocument> Check<'c, S> {
-    /// A check of input that is a whole object, whose absent fields are reset, with
-    /// `whole_object`; of a merge patch or operations otherwise.
+    /// A check of input to `document` that is a whole object, whose absent fields are
+    /// reset, with `whole_object`; of a merge patch or operations otherwise.
     fn new(
-        store: &'c mut S,
-        context: &'c mut CausalContext,
+        document: &'c mut CausalDotStore<S>,
         typed: &'c mut S::JsonInput,
         stamp: Timestamp,
         whole_object: bool,
     ) -> Self {
         Self {
-            store,
-            cx: WriteCx::new(context, stamp, false),
+            store: &mut document.store,
+            cx: WriteCx::new(&mut document.context, stamp, false),
             typed,
             ops: Vec::new(),
             named: match S::JSON_FIELDS.len().div_ceil(64) {
@@ -334,7 +302,13 @@ impl<'c, S: JsonDocument> Check<'c, S> {
             },
             whole_object,
             in_order: false,
+            refused: None,
         }
+    }
+
+    /// Checks operations in order, each with [`op`](Self::op).
+    fn ops<'o>(&mut self, ops: impl IntoIterator<Item = Cow<'o, Op>>) -> Result<(), InputError> {
+        ops.into_iter().try_for_each(|op| self.op(op))
     }
 
     /// Checks one operation; its value moves into the input if it is owned.
@@ -377,14 +351,9 @@ impl<'c, S: JsonDocument> Check<'c, S> {
     }
 
     /// Checks a member of an object or merge patch: a field's name, and its value in
-    /// `value`. With `replacing` (an object), the value replaces a nested struct or map
-    /// rather than merging into it.
-    fn member<'de, D: Deserializer<'de>>(
-        &mut self,
-        name: &str,
-        value: D,
-        replacing: bool,
-    ) -> Result<(), Refusal<D::Error>> {
+    /// `value`. A whole object's value replaces a nested struct or map rather than merging
+    /// into it. A refusal is kept in `refused` and stops the parse with an error.
+    fn member<'de, D: Deserializer<'de>>(&mut self, name: &str, value: D) -> Result<(), D::Error> {
         let field = find_field::<S>(name);
         if let Some((field, _)) = field
             && let Some(word) = self.named.get_mut(field.index / 64)
@@ -393,7 +362,7 @@ impl<'c, S: JsonDocument> Check<'c, S> {
             if *word & bit != 0 {
                 // JSON leaves repeated names to the reader; which one counts is not
                 // worth guessing.
-                return Err(Refusal::Input(InputError::Shape {
+                return Err(self.refuse(InputError::Shape {
                     format: object_format(self.whole_object),
                     reason: format!("`{name}` is named twice"),
                 }));
@@ -406,30 +375,36 @@ impl<'c, S: JsonDocument> Check<'c, S> {
                 return self
                     .store
                     .json_type(self.typed, field.index, value)
-                    .map_err(|error| Refusal::Type {
-                        refusal: error.at(canonical::pointer(&[name.to_owned()])),
-                        error: error.error,
+                    .map_err(|error| {
+                        self.refused = Some(error.at(canonical::pointer(&[name.to_owned()])));
+                        error.error
                     });
             }
             Some(_) => {
-                let value = Value::deserialize(value).map_err(Refusal::Json)?;
+                let value = Value::deserialize(value)?;
                 let action = match value {
                     Value::Null => Action::Delete,
-                    value if replacing => Action::Modify(value),
+                    value if self.whole_object => Action::Modify(value),
                     value => Action::Merge(value),
                 };
                 let op = Op {
                     path: vec![name.to_owned()],
                     action,
                 };
-                return self.check_op(op).map_err(Refusal::Input);
+                return self.check_op(op).map_err(|refusal| self.refuse(refusal));
             }
             None => {}
         }
         // Unknown or read-only: its value is skipped.
-        IgnoredAny::deserialize(value).map_err(Refusal::Json)?;
+        IgnoredAny::deserialize(value)?;
         self.cx.forbid(&[name.to_owned()]);
         Ok(())
+    }
+
+    /// Keeps `refusal` as the reason the parse stops, and the error that stops it.
+    fn refuse<E: serde::de::Error>(&mut self, refusal: InputError) -> E {
+        self.refused = Some(refusal);
+        E::custom("refused")
     }
 
     /// Checks an operation the typed fields do not take, and keeps it.
@@ -441,10 +416,10 @@ impl<'c, S: JsonDocument> Check<'c, S> {
         Ok(())
     }
 
-    /// The checked input, after resetting the writable fields a whole object left out;
-    /// or, with [`Forbidden::Reject`], the paths it may not write as one error. Takes the
-    /// check by reference: moved into a call, it is a copy of over a hundred bytes.
-    fn finish(&mut self, forbidden: Forbidden) -> Result<Checked, InputError> {
+    /// After resetting the writable fields a whole object left out, the paths the input
+    /// may not write, sorted, each once; or, with [`Forbidden::Reject`], those paths as
+    /// one error.
+    fn finish(&mut self, forbidden: Forbidden) -> Result<Vec<String>, InputError> {
         if self.whole_object {
             let named = std::mem::take(&mut self.named);
             let absent = |(index, field): &(usize, &JsonFieldInfo)| {
@@ -464,39 +439,49 @@ impl<'c, S: JsonDocument> Check<'c, S> {
         if forbidden == Forbidden::Reject && !dropped.is_empty() {
             return Err(InputError::Forbidden { paths: dropped });
         }
-        Ok(Checked {
-            ops: std::mem::take(&mut self.ops),
-            dropped,
-        })
+        Ok(dropped)
     }
-}
 
-/// Why a member of an object was refused.
-enum Refusal<E> {
-    /// Its value does not have its field's type: `error`, as the deserializer said it,
-    /// and `refusal`, as input reports it.
-    Type { error: E, refusal: InputError },
-    /// The JSON failed to parse.
-    Json(E),
-    /// The member's checks refused it.
-    Input(InputError),
+    /// Applies the checked input: its typed writes, then its operations, except those on
+    /// the paths in `dropped`, which becomes the application's report. Takes the check by
+    /// reference: moved into a call, it is a copy of over a hundred bytes.
+    fn apply(&mut self, applied: &mut Applied<S>, dropped: Vec<String>) -> Result<(), InputError> {
+        let delta = &mut applied.delta;
+        let stamp = self.cx.stamp;
+        let mut apply = ApplyCx::new(self.cx.context, stamp);
+        self.store
+            .json_apply(self.typed, &mut apply, &mut delta.store);
+        apply.finish_into(&mut delta.context);
+        applied.dropped = dropped;
+        if self.ops.is_empty() {
+            return Ok(());
+        }
+        let mut write = WriteCx::new(self.cx.context, stamp, true);
+        for op in &self.ops {
+            // An operation whose whole path input may not write is skipped, not applied
+            // in part (inside a map entry, it would mark the entry present).
+            if !applied.dropped.is_empty() && applied.dropped.binary_search(&op.pointer()).is_ok() {
+                continue;
+            }
+            // Checked already, against the state before this input: these operations
+            // touch no typed field, and `in_order` kept those after a write of the whole
+            // document in their place, so each meets the state it was checked against.
+            let written =
+                self.store
+                    .json_write(&mut write, &op.path, 0, &op.action, &mut applied.delta);
+            debug_assert!(written.is_ok(), "a checked operation failed: {written:?}");
+            written?;
+        }
+        Ok(())
+    }
 }
 
 /// Reads the members of an object or merge patch in `input` into `check`, typing each
 /// value as it is parsed.
-fn read_members<S: JsonDocument>(
-    check: &mut Check<'_, S>,
-    input: &str,
-    format: Format,
-) -> Result<(), InputError> {
-    let mut refused = None;
+fn read_members<S: JsonDocument>(check: &mut Check<'_, S>, input: &str) -> Result<(), InputError> {
     let mut deserializer = serde_json::Deserializer::from_str(input);
     let result = deserializer
-        .deserialize_map(Members {
-            check,
-            replacing: format == Format::Object,
-            refused: &mut refused,
-        })
+        .deserialize_map(Members(check))
         .and_then(|()| deserializer.end());
     let Err(error) = result else {
         return Ok(());
@@ -506,10 +491,10 @@ fn read_members<S: JsonDocument>(
     if let Err(syntax) = serde_json::from_str::<IgnoredAny>(input) {
         return Err(InputError::Syntax(syntax));
     }
-    Err(refused.unwrap_or_else(|| {
+    Err(check.refused.take().unwrap_or_else(|| {
         if error.is_data() {
             InputError::Shape {
-                format: object_format(format == Format::Object),
+                format: object_format(check.whole_object),
                 reason: "expected an object of fields".to_owned(),
             }
         } else {
@@ -528,12 +513,7 @@ fn object_format(whole_object: bool) -> &'static str {
 }
 
 /// The visitor of an object's members: each goes to [`Check::member`] as it is parsed.
-struct Members<'a, 'c, S: JsonDocument> {
-    check: &'a mut Check<'c, S>,
-    replacing: bool,
-    /// The refusal that stopped the parse.
-    refused: &'a mut Option<InputError>,
-}
+struct Members<'a, 'c, S: JsonDocument>(&'a mut Check<'c, S>);
 
 impl<'de, S: JsonDocument> Visitor<'de> for Members<'_, '_, S> {
     type Value = ();
@@ -545,10 +525,8 @@ impl<'de, S: JsonDocument> Visitor<'de> for Members<'_, '_, S> {
     fn visit_map<A: MapAccess<'de>>(self, mut members: A) -> Result<(), A::Error> {
         while let Some(Key(name)) = members.next_key()? {
             members.next_value_seed(Member {
-                check: &mut *self.check,
+                check: &mut *self.0,
                 name: &name,
-                replacing: self.replacing,
-                refused: &mut *self.refused,
             })?;
         }
         Ok(())
@@ -559,26 +537,13 @@ impl<'de, S: JsonDocument> Visitor<'de> for Members<'_, '_, S> {
 struct Member<'a, 'c, S: JsonDocument> {
     check: &'a mut Check<'c, S>,
     name: &'a str,
-    replacing: bool,
-    refused: &'a mut Option<InputError>,
 }
 
 impl<'de, S: JsonDocument> DeserializeSeed<'de> for Member<'_, '_, S> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, value: D) -> Result<(), D::Error> {
-        match self.check.member(self.name, value, self.replacing) {
-            Ok(()) => Ok(()),
-            Err(Refusal::Json(error)) => Err(error),
-            Err(Refusal::Type { error, refusal }) => {
-                *self.refused = Some(refusal);
-                Err(error)
-            }
-            Err(Refusal::Input(refusal)) => {
-                *self.refused = Some(refusal);
-                Err(serde::de::Error::custom("refused"))
-            }
-        }
+        self.check.member(self.name, value)
     }
 }
 
