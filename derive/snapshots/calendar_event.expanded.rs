@@ -105,6 +105,7 @@ const _: () = {
     #[automatically_derived]
     impl ::crdtype::json::JsonDocument for CalendarEventCrdt {
         type JsonInput = __CrdtypeJsonInput;
+        #[inline]
         fn json_field(
             name: &str,
         ) -> ::core::option::Option<::crdtype::__private::InputField> {
@@ -136,6 +137,7 @@ const _: () = {
                 _ => ::core::option::Option::None,
             }
         }
+        #[inline]
         fn json_type<'de, D: ::crdtype::__private::serde::Deserializer<'de>>(
             &self,
             input: &mut Self::JsonInput,

@@ -193,6 +193,7 @@ pub(crate) fn derive(model: &Model<'_>) -> TokenStream {
         impl ::crdtype::json::JsonDocument for #store {
             type JsonInput = __CrdtypeJsonInput;
 
+            #[inline]
             fn json_field(name: &str) -> ::core::option::Option<::crdtype::__private::InputField> {
                 match name {
                     #(#json_field_arms)*
@@ -200,6 +201,7 @@ pub(crate) fn derive(model: &Model<'_>) -> TokenStream {
                 }
             }
 
+            #[inline]
             fn json_type<'de, D: ::crdtype::__private::serde::Deserializer<'de>>(
                 &self,
                 input: &mut Self::JsonInput,

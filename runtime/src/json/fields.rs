@@ -153,6 +153,7 @@ impl<'c> WriteCx<'c> {
     }
 
     /// The paths found that input may not write, sorted, each once.
+    #[inline]
     pub(crate) fn take_dropped(&mut self) -> Vec<String> {
         let mut dropped = std::mem::take(&mut self.dropped);
         if !dropped.is_empty() {
@@ -226,6 +227,7 @@ pub trait JsonField<Plain>: DotStore + Sized {
     /// error with the type that was expected. Takes the field so that generated code
     /// calls it as it calls [`json_write`](Self::json_write), and a type without serde
     /// support gets the same errors, once.
+    #[inline]
     fn json_type<'de, D: Deserializer<'de>>(
         &self,
         slot: &mut Option<Option<Plain>>,
@@ -450,6 +452,7 @@ macro_rules! json_single_valued {
                 read(self)
             }
 
+            #[inline]
             fn json_value<'de, D: Deserializer<'de>>(value: D) -> Result<Option<$plain>, D::Error> {
                 Option::deserialize(value)
             }

@@ -353,6 +353,7 @@ impl<'c, S: JsonDocument> Check<'c, S> {
     /// Checks a member of an object or merge patch: a field's name, and its value in
     /// `value`. A whole object's value replaces a nested struct or map rather than merging
     /// into it. A refusal is kept in `refused` and stops the parse with an error.
+    #[inline]
     fn member<'de, D: Deserializer<'de>>(&mut self, name: &str, value: D) -> Result<(), D::Error> {
         let field = find_field::<S>(name);
         if let Some((field, _)) = field
@@ -419,6 +420,7 @@ impl<'c, S: JsonDocument> Check<'c, S> {
     /// After resetting the writable fields a whole object left out, the paths the input
     /// may not write, sorted, each once; or, with [`Forbidden::Reject`], those paths as
     /// one error.
+    #[inline]
     fn finish(&mut self, forbidden: Forbidden) -> Result<Vec<String>, InputError> {
         if self.whole_object {
             let named = std::mem::take(&mut self.named);
@@ -542,6 +544,7 @@ struct Member<'a, 'c, S: JsonDocument> {
 impl<'de, S: JsonDocument> DeserializeSeed<'de> for Member<'_, '_, S> {
     type Value = ();
 
+    #[inline]
     fn deserialize<D: Deserializer<'de>>(self, value: D) -> Result<(), D::Error> {
         self.check.member(self.name, value)
     }
