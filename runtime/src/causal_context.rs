@@ -322,6 +322,15 @@ impl ContextBuilder {
     /// The context of every dot recorded since the last build; empties the builder.
     /// O(n) for n runs recorded in order, O(n log n) otherwise.
     pub fn build(&mut self) -> CausalContext {
+        let mut context = CausalContext::new();
+        self.build_into(&mut context);
+        context
+    }
+
+    /// [`build`](Self::build) into `context`, replacing what it held: written in place
+    /// rather than returned, a copy of the context saved where it has a place already (the
+    /// context of a delta being gathered).
+    pub fn build_into(&mut self, context: &mut CausalContext) {
         if self.observed.closed.is_empty() && self.issued.closed.is_empty() {
             // The usual batch: one run of dots replaced, one of dots issued. Merged
             // directly, without the iterators of the general case, which cost several
@@ -349,10 +358,11 @@ impl ContextBuilder {
                 (Some(only), None) | (None, Some(only)) => SmallVec::from_buf_and_len([only; 2], 1),
                 (None, None) => SmallVec::new_const(),
             };
-            return CausalContext { runs };
+            context.runs = runs;
+            return;
         }
         let [observed, issued] = [&mut self.observed, &mut self.issued].map(RecordedRuns::close);
-        merge_runs(observed.drain(..), issued.drain(..))
+        *context = merge_runs(observed.drain(..), issued.drain(..));
     }
 }
 
@@ -740,7 +750,13 @@ mod tests {
             let built = builder.build();
             prop_assert!(built.is_canonical());
             let expected: CausalContext = observed.iter().chain(&issued).copied().collect();
-            prop_assert_eq!(built, expected);
+            prop_assert_eq!(&built, &expected);
+            // Into a context that held other dots: they are replaced.
+            observed.iter().for_each(|&dot| builder.observe(dot));
+            issued.iter().for_each(|&dot| builder.issue(dot));
+            let mut into: CausalContext = [dot(9, 1), dot(9, 5)].into_iter().collect();
+            builder.build_into(&mut into);
+            prop_assert_eq!(into, expected);
         }
 
         #[test]

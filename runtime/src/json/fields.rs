@@ -345,7 +345,7 @@ impl<'c> ApplyCx<'c> {
     /// The context of the delta of every write applied, into `context` (empty before).
     /// Takes the state by reference: moved into a call, it is a copy of hundreds of bytes.
     pub(crate) fn finish_into(&mut self, context: &mut CausalContext) {
-        *context = self.delta_context.build();
+        self.delta_context.build_into(context);
     }
 
     /// Makes `part`, the delta of a field written once in this input, that field's delta.

@@ -204,8 +204,8 @@ impl<S: JsonDocument> CausalDotStore<S> {
                 let whole_object = format == Format::Object;
                 let mut check = Check::new(self, &mut typed, stamp, whole_object);
                 read_members(&mut check, input)?;
-                let dropped = check.finish(forbidden)?;
-                check.apply(applied, dropped)
+                check.finish(forbidden, &mut applied.dropped)?;
+                check.apply(applied)
             }
             Format::Patch => {
                 let value: Value = serde_json::from_str(input)?;
@@ -217,12 +217,13 @@ impl<S: JsonDocument> CausalDotStore<S> {
                 let mut raw_typed = S::JsonInput::default();
                 let mut raw_check = Check::new(self, &mut raw_typed, stamp, false);
                 raw_check.ops(raw.iter().map(Cow::Borrowed))?;
-                let dropped = raw_check.finish(forbidden)?;
+                // The paths dropped are the raw operations'.
+                raw_check.finish(forbidden, &mut applied.dropped)?;
                 let canonical = canonicalize_with(raw, |path| S::combinable(path, 0))?;
                 let mut check = Check::new(self, &mut typed, stamp, false);
                 check.ops(canonical.into_iter().map(Cow::Owned))?;
-                check.finish(forbidden)?;
-                check.apply(applied, dropped)
+                check.finish(forbidden, &mut Vec::new())?;
+                check.apply(applied)
             }
         }
     }
@@ -238,12 +239,12 @@ impl<S: JsonDocument> CausalDotStore<S> {
         let mut typed = S::JsonInput::default();
         let mut check = Check::new(self, &mut typed, stamp, false);
         check.ops(ops.iter().map(Cow::Borrowed))?;
-        let dropped = check.finish(forbidden)?;
         let mut applied = Applied {
             delta: CausalDotStore::new(),
             dropped: Vec::new(),
         };
-        check.apply(&mut applied, dropped)?;
+        check.finish(forbidden, &mut applied.dropped)?;
+        check.apply(&mut applied)?;
         Ok(applied)
     }
 
@@ -418,10 +419,15 @@ impl<'c, S: JsonDocument> Check<'c, S> {
     }
 
     /// After resetting the writable fields a whole object left out, the paths the input
-    /// may not write, sorted, each once; or, with [`Forbidden::Reject`], those paths as
-    /// one error.
+    /// may not write, sorted, each once, into `dropped`; or, with [`Forbidden::Reject`],
+    /// those paths as one error. Written in place: a result holding them is returned
+    /// through memory and read back at once, which costs more than the check.
     #[inline]
-    fn finish(&mut self, forbidden: Forbidden) -> Result<Vec<String>, InputError> {
+    fn finish(
+        &mut self,
+        forbidden: Forbidden,
+        dropped: &mut Vec<String>,
+    ) -> Result<(), InputError> {
         if self.whole_object {
             let named = std::mem::take(&mut self.named);
             let absent = |(index, field): &(usize, &JsonFieldInfo)| {
@@ -437,24 +443,25 @@ impl<'c, S: JsonDocument> Check<'c, S> {
                 }))?;
             }
         }
-        let dropped = self.cx.take_dropped();
+        *dropped = self.cx.take_dropped();
         if forbidden == Forbidden::Reject && !dropped.is_empty() {
-            return Err(InputError::Forbidden { paths: dropped });
+            return Err(InputError::Forbidden {
+                paths: std::mem::take(dropped),
+            });
         }
-        Ok(dropped)
+        Ok(())
     }
 
-    /// Applies the checked input: its typed writes, then its operations, except those on
-    /// the paths in `dropped`, which becomes the application's report. Takes the check by
-    /// reference: moved into a call, it is a copy of over a hundred bytes.
-    fn apply(&mut self, applied: &mut Applied<S>, dropped: Vec<String>) -> Result<(), InputError> {
+    /// Applies the checked input into `applied`: its typed writes, then its operations,
+    /// except those on the paths in `applied.dropped`. Takes the check by reference: moved
+    /// into a call, it is a copy of over a hundred bytes.
+    fn apply(&mut self, applied: &mut Applied<S>) -> Result<(), InputError> {
         let delta = &mut applied.delta;
         let stamp = self.cx.stamp;
         let mut apply = ApplyCx::new(self.cx.context, stamp);
         self.store
             .json_apply(self.typed, &mut apply, &mut delta.store);
         apply.finish_into(&mut delta.context);
-        applied.dropped = dropped;
         if self.ops.is_empty() {
             return Ok(());
         }
