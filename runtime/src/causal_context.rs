@@ -45,6 +45,21 @@ impl Run {
         }
     }
 
+    /// Extends the run by `next` when `next` continues it (same replica, starting within
+    /// the run or right after it), and says whether it did. A run starting before this
+    /// one is never taken in: callers hold their runs in order of start.
+    #[inline]
+    fn absorb(&mut self, next: Run) -> bool {
+        // `next.first >= 1`, so `next.first - 1` cannot underflow, where `self.last + 1`
+        // could overflow.
+        let continues =
+            self.replica == next.replica && self.first <= next.first && next.first - 1 <= self.last;
+        if continues {
+            self.last = self.last.max(next.last);
+        }
+        continues
+    }
+
     /// The run's start in `(replica, seq)` order, as one integer: one comparison instead
     /// of two on the hot paths.
     #[inline]
@@ -280,10 +295,11 @@ impl CausalContext {
 /// turned into a [`CausalContext`] once, when the batch is complete.
 ///
 /// Recording a dot extends a run or opens one, without the searches that keep a context
-/// canonical after every edit. The dots a batch issues are consecutive, and the dots it
-/// replaces usually are too (the fields were last written in the same order), so a batch
-/// usually records two runs whatever its size. [`build`](Self::build) keeps the buffers,
-/// so one builder serves batch after batch.
+/// canonical after every edit. The dots a batch of register writes issues are consecutive,
+/// and the dots it replaces usually are too (the fields were last written in the same
+/// order), so such a batch records two runs whatever its size, which
+/// [`build`](Self::build) merges on a path of its own. [`build`](Self::build) keeps the
+/// buffers, so one builder serves batch after batch.
 #[derive(Clone, Debug, Default)]
 pub struct ContextBuilder {
     observed: RecordedRuns,
@@ -305,8 +321,10 @@ impl ContextBuilder {
         self.observed.append(dot);
     }
 
-    /// Records every dot of `context` as observed: the context of a delta made apart from
-    /// the batch and joined into it. O(1) per run.
+    /// Records every dot of `context`: the context of a delta made apart from the batch
+    /// (a counter's or a flag's write) and joined into it. Its dots are recorded with the
+    /// observed ones, issued or not: the built context is their union either way. O(1) per
+    /// run; a context of several runs sends [`build`](Self::build) to its general path.
     pub(crate) fn observe_context(&mut self, context: &CausalContext) {
         for run in &context.runs {
             self.observed.append_run(*run);
@@ -327,10 +345,10 @@ impl ContextBuilder {
         context
     }
 
-    /// [`build`](Self::build) into `context`, replacing what it held: written in place
-    /// rather than returned, a copy of the context saved where it has a place already (the
-    /// context of a delta being gathered).
-    pub fn build_into(&mut self, context: &mut CausalContext) {
+    /// Like [`build`](Self::build), but writes into `context`, replacing what it held:
+    /// where the context has a place already (a delta being gathered), this saves
+    /// returning it through memory and copying it there.
+    pub(crate) fn build_into(&mut self, context: &mut CausalContext) {
         if self.observed.closed.is_empty() && self.issued.closed.is_empty() {
             // The usual batch: one run of dots replaced, one of dots issued. Merged
             // directly, without the iterators of the general case, which cost several
@@ -345,16 +363,13 @@ impl ContextBuilder {
             // Built from an array rather than pushed: a push checks the capacity, which
             // costs more than the runs.
             let runs = match (low, high) {
-                (Some(low), Some(high))
-                    if low.replica == high.replica && high.first <= low.last.saturating_add(1) =>
-                {
-                    let merged = Run {
-                        last: low.last.max(high.last),
-                        ..low
-                    };
-                    SmallVec::from_buf_and_len([merged; 2], 1)
+                (Some(mut low), Some(high)) => {
+                    if low.absorb(high) {
+                        SmallVec::from_buf_and_len([low; 2], 1)
+                    } else {
+                        SmallVec::from_buf([low, high])
+                    }
                 }
-                (Some(low), Some(high)) => SmallVec::from_buf([low, high]),
                 (Some(only), None) | (None, Some(only)) => SmallVec::from_buf_and_len([only; 2], 1),
                 (None, None) => SmallVec::new_const(),
             };
@@ -390,21 +405,17 @@ impl RecordedRuns {
         }
     }
 
+    /// Records `run`: the open run takes it in if it continues it; otherwise the open run
+    /// is closed and `run` opens the next.
     #[inline]
     fn append_run(&mut self, run: Run) {
-        match &mut self.open {
-            Some(open)
-                if open.replica == run.replica
-                    && open.first <= run.first
-                    && run.first - 1 <= open.last =>
-            {
-                open.last = open.last.max(run.last);
-            }
-            open => {
-                if let Some(closed) = open.replace(run) {
-                    self.closed.push(closed);
-                }
-            }
+        if let Some(open) = &mut self.open
+            && open.absorb(run)
+        {
+            return;
+        }
+        if let Some(closed) = self.open.replace(run) {
+            self.closed.push(closed);
         }
     }
 
@@ -501,17 +512,13 @@ struct RunsBuilder {
 impl RunsBuilder {
     #[inline]
     fn push(&mut self, run: Run) {
-        match &mut self.open {
-            Some(open)
-                if open.replica == run.replica && run.first <= open.last.saturating_add(1) =>
-            {
-                open.last = open.last.max(run.last);
-            }
-            open => {
-                if let Some(finished) = open.replace(run) {
-                    self.done.push(finished);
-                }
-            }
+        if let Some(open) = &mut self.open
+            && open.absorb(run)
+        {
+            return;
+        }
+        if let Some(finished) = self.open.replace(run) {
+            self.done.push(finished);
         }
     }
 
@@ -718,23 +725,31 @@ mod tests {
             }
         }
 
-        /// Whole contexts recorded among single dots: the context of parts made apart from
-        /// the batch.
+        /// Whole contexts recorded between single dots: the contexts of parts made apart
+        /// from the batch, scattered or of one run.
         #[test]
         fn a_builder_builds_the_context_of_the_contexts_it_recorded(
             before in dots(),
             part in dots(),
+            part_run in run(),
+            after in dots(),
             issued in dots(),
         ) {
             let mut builder = ContextBuilder::new();
             before.iter().for_each(|&dot| builder.observe(dot));
             issued.iter().for_each(|&dot| builder.issue(dot));
-            let part_context: CausalContext = part.iter().copied().collect();
-            builder.observe_context(&part_context);
-            let built = builder.build();
-            prop_assert!(built.is_canonical());
-            let expected: CausalContext = before.iter().chain(&part).chain(&issued).copied().collect();
-            prop_assert_eq!(built, expected);
+            for part in [&part, &part_run] {
+                let part_context: CausalContext = part.iter().copied().collect();
+                builder.observe_context(&part_context);
+            }
+            after.iter().for_each(|&dot| builder.observe(dot));
+            let expected: CausalContext =
+                [&before, &part, &part_run, &after, &issued].into_iter().flatten().copied().collect();
+            // Into a context that held other dots, on the general path: they are replaced.
+            let mut into: CausalContext = [dot(9, 1), dot(9, 5)].into_iter().collect();
+            builder.build_into(&mut into);
+            prop_assert!(into.is_canonical());
+            prop_assert_eq!(into, expected);
         }
 
         /// The usual batch, which `build` merges on a path of its own: at most one run of

@@ -127,8 +127,8 @@ pub struct JsonFieldInfo {
 /// The state of one application of input: the causal context and stamp it writes with,
 /// whether it is checking or applying, and the paths it found that input may not write.
 pub struct WriteCx<'c> {
-    pub(super) context: &'c mut CausalContext,
-    pub(super) stamp: Timestamp,
+    context: &'c mut CausalContext,
+    stamp: Timestamp,
     applying: bool,
     dropped: Vec<String>,
 }
@@ -150,6 +150,12 @@ impl<'c> WriteCx<'c> {
             applying,
             dropped: Vec::new(),
         }
+    }
+
+    /// The document's causal context and the stamp of the input: what applying it takes
+    /// once it has been checked.
+    pub(crate) fn document(&mut self) -> (&mut CausalContext, Timestamp) {
+        (self.context, self.stamp)
     }
 
     /// The paths found that input may not write, sorted, each once.
@@ -342,13 +348,15 @@ impl<'c> ApplyCx<'c> {
         }
     }
 
-    /// The context of the delta of every write applied, into `context` (empty before).
-    /// Takes the state by reference: moved into a call, it is a copy of hundreds of bytes.
+    /// The context of the delta of every write applied, into `context`, replacing what it
+    /// held. Takes the state by reference: moved into a call, it is a copy of hundreds of
+    /// bytes.
     pub(crate) fn finish_into(&mut self, context: &mut CausalContext) {
         self.delta_context.build_into(context);
     }
 
-    /// Makes `part`, the delta of a field written once in this input, that field's delta.
+    /// Makes `part`, the delta of a field written once in this input, that field's delta;
+    /// its context goes to the input's builder.
     fn absorb<F: DotStore>(&mut self, delta: &mut F, part: CausalDotStore<F>) {
         *delta = part.store;
         self.delta_context.observe_context(&part.context);

@@ -56,7 +56,7 @@ pub use canonical::{Action, MAX_OPS, Op, canonicalize};
 use fields::{ApplyCx, find_field};
 pub use fields::{JsonDocument, JsonFieldInfo, ReadCx, WriteCx};
 
-use crate::{CausalDotStore, Timestamp};
+use crate::{CausalDotStore, DotStore, Timestamp};
 
 /// The kind of JSON input.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -88,6 +88,25 @@ pub struct Applied<S> {
     pub delta: CausalDotStore<S>,
     /// The paths dropped by [`Forbidden::Drop`], sorted.
     pub dropped: Vec<String>,
+}
+
+impl<S: DotStore> Applied<S> {
+    /// The application `fill` writes, from empty, or its error. The result is built where
+    /// it is returned, rather than let-bound and moved into `Ok`, which copies the delta:
+    /// hundreds of bytes for a document, just written and read back at once.
+    #[inline]
+    fn filled(fill: impl FnOnce(&mut Self) -> Result<(), InputError>) -> Result<Self, InputError> {
+        let mut result = Ok(Self {
+            delta: CausalDotStore::new(),
+            dropped: Vec::new(),
+        });
+        if let Ok(applied) = &mut result
+            && let Err(error) = fill(applied)
+        {
+            result = Err(error);
+        }
+        result
+    }
 }
 
 /// Why an input was refused. Nothing was applied.
@@ -173,21 +192,11 @@ impl<S: JsonDocument> CausalDotStore<S> {
         stamp: Timestamp,
         forbidden: Forbidden,
     ) -> Result<Applied<S>, InputError> {
-        // The delta is written where it is returned: a delta of the whole document is
-        // hundreds of bytes to move.
-        let mut result = Ok(Applied {
-            delta: CausalDotStore::new(),
-            dropped: Vec::new(),
-        });
-        if let Ok(applied) = &mut result
-            && let Err(error) = self.apply_json_into(applied, format, input, stamp, forbidden)
-        {
-            result = Err(error);
-        }
-        result
+        Applied::filled(|applied| self.apply_json_into(applied, format, input, stamp, forbidden))
     }
 
-    /// [`apply_json`](Self::apply_json) into `applied` (empty before).
+    /// [`apply_json`](Self::apply_json) into `applied`, empty before; on an error it may
+    /// be left partly written.
     fn apply_json_into(
         &mut self,
         applied: &mut Applied<S>,
@@ -196,11 +205,11 @@ impl<S: JsonDocument> CausalDotStore<S> {
         stamp: Timestamp,
         forbidden: Forbidden,
     ) -> Result<(), InputError> {
-        // The typed writes stay here, read and applied in place rather than moved from
-        // step to step.
-        let mut typed = S::JsonInput::default();
         match format {
             Format::Object | Format::MergePatch => {
+                // The typed writes stay here, read and applied in place rather than moved
+                // from step to step.
+                let mut typed = S::JsonInput::default();
                 let whole_object = format == Format::Object;
                 let mut check = Check::new(self, &mut typed, stamp, whole_object);
                 read_members(&mut check, input)?;
@@ -217,13 +226,19 @@ impl<S: JsonDocument> CausalDotStore<S> {
                 let mut raw_typed = S::JsonInput::default();
                 let mut raw_check = Check::new(self, &mut raw_typed, stamp, false);
                 raw_check.ops(raw.iter().map(Cow::Borrowed))?;
-                // The paths dropped are the raw operations'.
-                raw_check.finish(forbidden, &mut applied.dropped)?;
+                let mut dropped = Vec::new();
+                raw_check.finish(forbidden, &mut dropped)?;
                 let canonical = canonicalize_with(raw, |path| S::combinable(path, 0))?;
-                let mut check = Check::new(self, &mut typed, stamp, false);
-                check.ops(canonical.into_iter().map(Cow::Owned))?;
-                check.finish(forbidden, &mut Vec::new())?;
-                check.apply(applied)
+                self.apply_ops_into(
+                    applied,
+                    canonical.into_iter().map(Cow::Owned),
+                    stamp,
+                    forbidden,
+                )?;
+                // The report names the raw operations' paths: an operation on a path input
+                // may not write can be one the transform dropped as moot.
+                applied.dropped = dropped;
+                Ok(())
             }
         }
     }
@@ -236,16 +251,25 @@ impl<S: JsonDocument> CausalDotStore<S> {
         stamp: Timestamp,
         forbidden: Forbidden,
     ) -> Result<Applied<S>, InputError> {
+        Applied::filled(|applied| {
+            self.apply_ops_into(applied, ops.iter().map(Cow::Borrowed), stamp, forbidden)
+        })
+    }
+
+    /// Checks `ops` and, if they pass, applies them into `applied`, empty before; on an
+    /// error it may be left partly written.
+    fn apply_ops_into<'o>(
+        &mut self,
+        applied: &mut Applied<S>,
+        ops: impl IntoIterator<Item = Cow<'o, Op>>,
+        stamp: Timestamp,
+        forbidden: Forbidden,
+    ) -> Result<(), InputError> {
         let mut typed = S::JsonInput::default();
         let mut check = Check::new(self, &mut typed, stamp, false);
-        check.ops(ops.iter().map(Cow::Borrowed))?;
-        let mut applied = Applied {
-            delta: CausalDotStore::new(),
-            dropped: Vec::new(),
-        };
+        check.ops(ops)?;
         check.finish(forbidden, &mut applied.dropped)?;
-        check.apply(&mut applied)?;
-        Ok(applied)
+        check.apply(applied)
     }
 
     /// The state as JSON through the view `view`, or every replicated field with `None`.
@@ -453,19 +477,20 @@ impl<'c, S: JsonDocument> Check<'c, S> {
     }
 
     /// Applies the checked input into `applied`: its typed writes, then its operations,
-    /// except those on the paths in `applied.dropped`. Takes the check by reference: moved
-    /// into a call, it is a copy of over a hundred bytes.
+    /// except those on the paths in `applied.dropped`, which [`finish`](Self::finish) has
+    /// filled. Takes the check by reference: moved into a call, it is a copy of over a
+    /// hundred bytes.
     fn apply(&mut self, applied: &mut Applied<S>) -> Result<(), InputError> {
         let delta = &mut applied.delta;
-        let stamp = self.cx.stamp;
-        let mut apply = ApplyCx::new(self.cx.context, stamp);
+        let (context, stamp) = self.cx.document();
+        let mut apply = ApplyCx::new(context, stamp);
         self.store
             .json_apply(self.typed, &mut apply, &mut delta.store);
         apply.finish_into(&mut delta.context);
         if self.ops.is_empty() {
             return Ok(());
         }
-        let mut write = WriteCx::new(self.cx.context, stamp, true);
+        let mut write = WriteCx::new(self.cx.document().0, stamp, true);
         for op in &self.ops {
             // An operation whose whole path input may not write is skipped, not applied
             // in part (inside a map entry, it would mark the entry present).
