@@ -205,11 +205,11 @@ impl<S: JsonDocument> CausalDotStore<S> {
         stamp: Timestamp,
         forbidden: Forbidden,
     ) -> Result<(), InputError> {
+        // The typed writes stay here, read and applied in place rather than moved from
+        // step to step.
+        let mut typed = S::JsonInput::default();
         match format {
             Format::Object | Format::MergePatch => {
-                // The typed writes stay here, read and applied in place rather than moved
-                // from step to step.
-                let mut typed = S::JsonInput::default();
                 let whole_object = format == Format::Object;
                 let mut check = Check::new(self, &mut typed, stamp, whole_object);
                 read_members(&mut check, input)?;
@@ -226,19 +226,17 @@ impl<S: JsonDocument> CausalDotStore<S> {
                 let mut raw_typed = S::JsonInput::default();
                 let mut raw_check = Check::new(self, &mut raw_typed, stamp, false);
                 raw_check.ops(raw.iter().map(Cow::Borrowed))?;
-                let mut dropped = Vec::new();
-                raw_check.finish(forbidden, &mut dropped)?;
-                let canonical = canonicalize_with(raw, |path| S::combinable(path, 0))?;
-                self.apply_ops_into(
-                    applied,
-                    canonical.into_iter().map(Cow::Owned),
-                    stamp,
-                    forbidden,
-                )?;
                 // The report names the raw operations' paths: an operation on a path input
                 // may not write can be one the transform dropped as moot.
-                applied.dropped = dropped;
-                Ok(())
+                raw_check.finish(forbidden, &mut applied.dropped)?;
+                let canonical = canonicalize_with(raw, |path| S::combinable(path, 0))?;
+                // The steps of `apply_ops`, written out again: shared through a function,
+                // they made the merge patch above 5% slower (159 against 167 ns, in turn),
+                // by the code laid out with it.
+                let mut check = Check::new(self, &mut typed, stamp, false);
+                check.ops(canonical.into_iter().map(Cow::Owned))?;
+                check.finish(forbidden, &mut Vec::new())?;
+                check.apply(applied)
             }
         }
     }
@@ -252,24 +250,12 @@ impl<S: JsonDocument> CausalDotStore<S> {
         forbidden: Forbidden,
     ) -> Result<Applied<S>, InputError> {
         Applied::filled(|applied| {
-            self.apply_ops_into(applied, ops.iter().map(Cow::Borrowed), stamp, forbidden)
+            let mut typed = S::JsonInput::default();
+            let mut check = Check::new(self, &mut typed, stamp, false);
+            check.ops(ops.iter().map(Cow::Borrowed))?;
+            check.finish(forbidden, &mut applied.dropped)?;
+            check.apply(applied)
         })
-    }
-
-    /// Checks `ops` and, if they pass, applies them into `applied`, empty before; on an
-    /// error it may be left partly written.
-    fn apply_ops_into<'o>(
-        &mut self,
-        applied: &mut Applied<S>,
-        ops: impl IntoIterator<Item = Cow<'o, Op>>,
-        stamp: Timestamp,
-        forbidden: Forbidden,
-    ) -> Result<(), InputError> {
-        let mut typed = S::JsonInput::default();
-        let mut check = Check::new(self, &mut typed, stamp, false);
-        check.ops(ops)?;
-        check.finish(forbidden, &mut applied.dropped)?;
-        check.apply(applied)
     }
 
     /// The state as JSON through the view `view`, or every replicated field with `None`.
